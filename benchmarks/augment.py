@@ -28,7 +28,7 @@ def reference_pipeline(ratio=0.75, patch=16, area=(0.1, 0.3), aspect=(3/4, 4/3),
         L = (H//patch)*(W//patch)
         keep = int(L*(1 - ratio))
         ids = torch.argsort(torch.rand(L))
-        m = torch.ones(L); m[ids[:keep]] = 0
+        m = torch.ones(L); m[ids[:keep]] = 0; m = m.to(img.device)
         img = (img.view(C, H//patch, patch, W//patch, patch)*(1 - m).view(1, H//patch, 1, W//patch, 1)).view(C, H, W)
         u = torch.rand(7).tolist()
         a = (area[0] + u[0]*(area[1] - area[0]))*H*W

@@ -1,10 +1,11 @@
 """Trainer overhead: the images/s of `occlusion_mim.train` against the bare model step (`TrainStep` on the
 same batches, already in memory) of the same configuration, in the same run.
 
-    python benchmarks/trainer_overhead.py [--model mae_vit_cpu_patch8] [--batch 64] [--steps 20] [--max-overhead 5]
+    python benchmarks/trainer_overhead.py [--model mae_vit_cpu_patch8] [--batch 64] [--steps 20] [--device cpu|cuda] [--max-overhead 5]
 
 The data are pre-rendered tensors, so what is measured is the loop itself (sampler, collation, the
-global-batch masking noise, the lr schedule, logging, the DataLoader), not image decoding. Prints both
+global-batch masking noise, the lr schedule, logging, the DataLoader; on a GPU also the pinned host-to-device
+copy, since the bare step's batches already lie on the GPU), not image decoding. Prints both
 rates and the overhead; exits 1 above --max-overhead percent."""
 import argparse, sys, tempfile, time
 import pandas as pd
@@ -23,6 +24,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--model', default='mae_vit_cpu_patch8'); p.add_argument('--batch', type=int, default=64)
     p.add_argument('--steps', type=int, default=20); p.add_argument('--rounds', type=int, default=5); p.add_argument('--max-overhead', type=float, default=5.)
+    p.add_argument('--device', default='cpu'); p.add_argument('--num-workers', type=int, default=0); p.add_argument('--precision', default='auto')
     a = p.parse_args(argv)
     size = ARCHS[parse_model_name(a.model)[1]]['img_size']
     g = torch.Generator().manual_seed(0)
@@ -30,17 +32,22 @@ def main(argv=None):
     ds = Tensors(x, y)
     # the bare step: the same model, optimiser and batches, no loop machinery
     torch.manual_seed(0)
-    m = create_model(a.model); step = TrainStep(m, make_optimizer(m, 1e-4), 'auto')
+    dev = torch.device(a.device)
+    m = create_model(a.model).to(dev); step = TrainStep(m, make_optimizer(m, 1e-4), a.precision, device=dev)
     L = m.encoder.num_patches
+    xd = x.to(dev)
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     def bare():
         for s in range(a.steps):
-            xb = normalize(x[s*a.batch:(s + 1)*a.batch])
-            noise = torch.rand(a.batch, L, generator=torch.Generator().manual_seed(sample_seed(0, 11, s)))
-            step(xb, noise=noise)
+            xb = normalize(xd[s*a.batch:(s + 1)*a.batch])
+            noise = torch.rand(a.batch, L, generator=torch.Generator().manual_seed(sample_seed(0, 11, s))).to(dev)
+            loss = step(xb, noise=noise).loss
+            float(loss.detach())                                     # the trainer reads each step's loss too
+        sync()
     bare()                                                           # warm-up
     rates, bare_rates = [], []
     with tempfile.TemporaryDirectory() as d:
-        c = TrainConfig(mode='pretrain', model=a.model, batch_size=a.batch, epochs=1, log_every=10**9, quiet=True, out=f'{d}/run', device='cpu')
+        c = TrainConfig(mode='pretrain', model=a.model, batch_size=a.batch, epochs=1, log_every=10**9, quiet=True, out=f'{d}/run', device=a.device, precision=a.precision, num_workers=a.num_workers)
         train(c, dataset=ds)                                         # epoch 1 warms up
         for r in range(a.rounds):                                    # alternate, so machine noise hits both alike
             t = time.perf_counter(); bare(); bare_rates.append(a.batch*a.steps/(time.perf_counter() - t))
@@ -48,7 +55,7 @@ def main(argv=None):
             rates.append(pd.read_csv(f'{d}/run/metrics.csv').images_per_s.iloc[-1])
     rate, bare_rate = max(rates), max(bare_rates)
     over = 100*(bare_rate/rate - 1)
-    print(f"{a.model}, batch {a.batch}, {a.steps} steps an epoch, best of {a.rounds} alternating rounds, threads {torch.get_num_threads()}")
+    print(f"{a.model}, device {dev}{' (' + torch.cuda.get_device_name(0) + ')' if dev.type == 'cuda' else ''}, precision {step.precision}, batch {a.batch}, {a.steps} steps an epoch, best of {a.rounds} alternating rounds, threads {torch.get_num_threads()}")
     print(f"bare model step : {bare_rate:8.1f} images/s")
     print(f"trainer         : {rate:8.1f} images/s")
     print(f"overhead        : {over:+.1f}% (target <= {a.max_overhead}%)")

@@ -23,9 +23,9 @@ from .models import (create_model, parse_model_name, TrainStep, param_groups, ma
 from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
-__all__ = ['MODES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EMBEDDED', 'TrainConfig', 'check_config', 'normalize', 'EvalTransform',
-           'build_data', 'EpochBatches', 'lr_at', 'ProbeHead', 'build_model', 'rng_state', 'set_rng_state',
-           'save_checkpoint', 'load_checkpoint', 'NonFiniteLoss', 'evaluate', 'train', 'main']
+__all__ = ['MODES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EMBEDDED', 'METRIC_COLUMNS', 'TrainConfig', 'check_config', 'normalize',
+           'EvalTransform', 'build_data', 'EpochBatches', 'lr_at', 'ProbeHead', 'build_model', 'rng_state',
+           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'NonFiniteLoss', 'evaluate', 'train', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -224,9 +224,16 @@ def _fault(point:str, count:int):
 class NonFiniteLoss(RuntimeError):
     "The loss became NaN or infinite; the last good checkpoint is kept."
 
+METRIC_COLUMNS = ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'val_top1', 'val_top5', 'val_loss']
+
 def _append_metrics(path, rows):
-    df = pd.DataFrame(rows)
-    df.to_csv(path, mode='a', header=not Path(path).exists(), index=False)
+    """Add `rows` to metrics.csv: fixed columns (blank where a row has no value, so step rows and epoch rows with
+    evaluation line up), rewritten atomically (a kill never leaves a torn line); nothing when there are no rows."""
+    if not rows: return
+    new = pd.DataFrame(rows).reindex(columns=METRIC_COLUMNS)
+    path = Path(path)
+    old = pd.read_csv(path) if path.exists() and path.stat().st_size else None
+    atomic_write_text(path, (new if old is None else pd.concat([old, new], ignore_index=True)).to_csv(index=False))
 
 @torch.no_grad()
 def evaluate(model, data, c:TrainConfig, device, rank:int, world:int) -> dict:

@@ -133,3 +133,18 @@ def test_gradient_accumulation_matches_the_large_batch(tmp_path):
     # same samples and masks; only the order of float sums differs (AdamW normalises tiny gradients, so allow 1e-4;
     # other masks (mask ratio 0.5 instead of 0.75) move them by 7e-4; measured here: 3e-5)
     assert max((a[k].float() - b[k].float()).abs().max().item() for k in a) < 1e-4
+
+
+def test_metrics_csv_is_one_table_whatever_the_logging(tmp_path):
+    "Checkpoints with nothing logged yet (log_every > save_every), evaluation rows between step rows, a kill and a resume: one readable table."
+    from occlusion_mim.train import METRIC_COLUMNS
+    args = ['finetune', '--model', 'vit_nano_patch8', '--data', 'shapes', '--n-per-class', '6', '--batch-size', '12', '--epochs', '2',
+            '--save-every', '1', '--log-every', '3', '--quiet', '--device', 'cpu']
+    out = tmp_path/'run'
+    r = cli(args, out, env={'OCCLUSION_MIM_FAULT': 'step:2'}, check=False)
+    assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
+    cli(args, out)
+    m = pd.read_csv(out/'metrics.csv')
+    assert list(m.columns) == METRIC_COLUMNS
+    assert list(m.step) == [3, 5, 6, 9, 10]                                        # 5 steps an epoch: log rows at 3, 6, 9; epoch rows at 5, 10
+    assert m.val_top1.notna().tolist() == [False, True, False, False, True]
