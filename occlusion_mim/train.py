@@ -31,7 +31,8 @@ __all__ = ['MODES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EMBEDDED', 'METRIC_COLUMNS
 @dataclass
 class TrainConfig:
     mode: str = 'pretrain'          # 'pretrain', 'finetune' or 'probe'
-    model: str = 'mae_vit_nano_patch8'  # a name of `occlusion_mim.models.list_models()`
+    model: str = 'mae_vit_nano_patch8'  # a name of `occlusion_mim.models.list_models()`, or an architecture name with --method
+    method: str = ''                # optional: 'mae', 'r_mae', 'c_mae', 'mocov3' or 'vit', combined with an architecture --model (e.g. vit_small_patch16)
     data: str = 'shapes'            # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', an image folder or an ImageNet / ImageNet-100 root
     out: str = 'runs/run'           # run folder: checkpoint.pt, metrics.csv, run.json
     epochs: int = 1                 # training epochs
@@ -44,6 +45,7 @@ class TrainConfig:
     weight_decay: float = 0.05      # AdamW weight decay (none on norms, biases, tokens, position embeddings)
     layer_decay: float = 0.75       # fine-tuning: layer-wise lr decay (1 = none)
     mask_ratio: float = 0.75        # pretraining: source masking ratio
+    loss: str = ''                  # pretraining, C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study)
     source_aug: str = 'none'        # pretraining: extra source augmentations, e.g. 'cutmix+color' (Appendix A)
     momentum: float = 0.99          # momentum targets: base EMA momentum (cosine to 1)
     drop_path: float = 0.           # stochastic depth
@@ -70,7 +72,16 @@ MODES = ('pretrain', 'finetune', 'probe')
 def check_config(c:TrainConfig) -> TrainConfig:
     "Clear errors for impossible settings, before anything is built."
     check_choice('mode', c.mode, MODES)
+    if c.method:
+        from occlusion_mim.models import METHODS, ARCHS
+        check_choice('method', c.method, list(METHODS))
+        if c.model in ARCHS: c = dataclasses.replace(c, model=c.model if c.method == 'vit' else f'{c.method}_{c.model}')
+        elif parse_model_name(c.model)[0] != c.method:
+            raise ValueError(f"--method {c.method} contradicts --model {c.model} (a {parse_model_name(c.model)[0]} model); give an architecture name, e.g. {parse_model_name(c.model)[1]}")
     method, arch = parse_model_name(c.model)
+    if c.loss:
+        check_choice('loss', c.loss, ['infonce', 'l2'])
+        if method not in ('c_mae', 'mocov3') or (method == 'mocov3' and c.loss != 'infonce'): raise ValueError(f"--loss {c.loss} applies to C-MAE ('infonce' or 'l2') and MoCo v3 ('infonce'), not to {c.model}")
     if c.mode == 'pretrain' and method == 'vit': raise ValueError(f"--model {c.model} is a supervised ViT; pretrain one of: mae_*, r_mae_*, c_mae_*, mocov3_*")
     if c.mode in ('finetune', 'probe') and method != 'vit':
         raise ValueError(f"--model {c.model}: {c.mode} takes the architecture name (e.g. {arch}) and a pretrained --init")
@@ -151,7 +162,7 @@ def build_model(c:TrainConfig, num_classes:int, device) -> tuple[Siamese, str]:
     note = ''
     kw = dict(drop_path_rate=c.drop_path)
     if c.mode == 'pretrain':
-        model = create_model(c.model, mask_ratio=c.mask_ratio, **kw)
+        model = create_model(c.model, mask_ratio=c.mask_ratio, loss=c.loss or None, **kw)
     else:
         model = create_model(c.model, num_classes=num_classes, label_smoothing=c.label_smoothing, **kw)
         if c.init:
@@ -305,7 +316,7 @@ def train(c:TrainConfig|None=None,
         out.mkdir(parents=True, exist_ok=True)
         (out/'metrics.csv').unlink(missing_ok=True)
     if rank == 0:
-        write_manifest(out/'run.json', dict(asdict(c), world_size=world, device=str(device), precision_used=step_fn.precision,
+        write_manifest(out/'run.json', dict(asdict(c), num_classes_used=num_classes, world_size=world, device=str(device), precision_used=step_fn.precision,
                                             effective_batch=eff, lr=base_lr, steps_per_epoch=steps_per_epoch, init_note=note))
     total = c.epochs*steps_per_epoch
     show = rank == 0 and not c.quiet and sys.stderr.isatty()
