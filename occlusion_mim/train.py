@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
-from .data import ShapesTextures, few_image_set, image_folder, PHOTOS
+from .data import ShapesTextures, few_image_set, image_folder, PHOTOS, load_images, RepeatedImages
 from .augment import CropFlip, SourceTransform
 from .models import (create_model, parse_model_name, TrainStep, param_groups, make_optimizer, momentum_schedule, Siamese,
                                   Classifier, MomentumTarget, LayerNorm)
@@ -33,7 +33,7 @@ class TrainConfig:
     mode: str = 'pretrain'          # 'pretrain', 'finetune' or 'probe'
     model: str = 'mae_vit_nano_patch8'  # a name of `occlusion_mim.models.list_models()`, or an architecture name with --method
     method: str = ''                # optional: 'mae', 'r_mae', 'c_mae', 'mocov3' or 'vit', combined with an architecture --model (e.g. vit_small_patch16)
-    data: str = 'shapes'            # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', an image folder or an ImageNet / ImageNet-100 root
+    data: str = 'shapes'            # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', 'images:FOLDER' (a few-image set), an image folder or an ImageNet / ImageNet-100 root
     out: str = 'runs/run'           # run folder: checkpoint.pt, metrics.csv, run.json
     epochs: int = 1                 # training epochs
     batch_size: int = 64            # images per process and step (effective batch = batch_size x accum_iter x processes)
@@ -111,7 +111,7 @@ class EvalTransform:
         img = TF.center_crop(TF.resize(img, int(round(self.size/0.875)), antialias=True), [self.size, self.size])
         return TF.to_dtype(TF.pil_to_tensor(img), torch.float32, scale=True)
 
-EMBEDDED = ('shapes', 'photos', 'photos:N')
+EMBEDDED = ('shapes', 'photos', 'photos:N', 'images:FOLDER (a few-image set from your files)')
 
 def build_data(c:TrainConfig, img_size:int, train:bool=True):
     "The dataset `--data` names, with the shared crop + flip (train) or the evaluation transform."
@@ -123,6 +123,12 @@ def build_data(c:TrainConfig, img_size:int, train:bool=True):
         if c.mode != 'pretrain': raise ValueError(f"--data {d} is a pretraining set (a few unlabelled photos); fine-tune on 'shapes' or a labelled folder")
         n = int(d.split(':')[1]) if ':' in d and d.split(':')[1].isdigit() else 10
         return few_image_set('photos', n_images=n, epoch_length=c.epoch_length, transform=tf, seed=c.seed)
+    if d.startswith('images:'):                                   # a few-image pretraining set from the user's files
+        if c.mode != 'pretrain': raise ValueError(f"--data {d} is a pretraining set (a few unlabelled images); fine-tune on a labelled folder")
+        src = d.split(':', 1)[1]
+        if not Path(src).expanduser().exists(): raise FileNotFoundError(f"--data {d}: {src} does not exist (give a folder of images or an image file)")
+        imgs, names = load_images(Path(src).expanduser())
+        return RepeatedImages(imgs, names, c.epoch_length, tf, c.seed)
     p = Path(d).expanduser()
     if not p.exists(): raise FileNotFoundError(f"--data {d}: no such folder, and not an embedded set ({', '.join(EMBEDDED)})")
     ds = image_folder(p, 'train' if train else 'val', transform=tf, seed=c.seed)
