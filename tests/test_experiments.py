@@ -9,11 +9,27 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     'fig1.ipynb': dict(n_images=2, size=64, patch_size=8, augmentations='mask;cutmix;color;mask+cutmix+color'),
+    'fig2.ipynb': dict(one_image_epochs=1, full_epochs=1, finetune_epochs=1, cka_images=24, epoch_length=64),
+    'fig3.ipynb': dict(epochs=[1, 2], finetune_epochs=1, cka_images=24, epoch_length=64),
+    'fig4.ipynb': dict(full_epochs=1, finetune_epochs=1, n_per_pair=1),
+    'tab_aug.ipynb': dict(compositions='none;mask+cutmix+color', pretrain_epochs=1, finetune_epochs=1),
 }
+CACHE = {}
+
+
+def tmp_path_factory_root(p):
+    "The pytest session's base temporary folder (parent of every test's tmp_path)."
+    p = Path(p)
+    while p.parent.name and not p.parent.name.startswith('pytest-'): p = p.parent
+    return p.parent
 
 
 def run(nb, tmp_path, **params):
+    "Execute `nb` with `params` into tmp_path; the trained-run cache is shared by the tests of one session (Fig. 2 and Fig. 4 share runs)."
     out = tmp_path/'out'
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if 'dir' not in CACHE: CACHE['dir'] = str(tmp_path_factory_root(tmp_path)/'shared_run_cache')
+    if not nb.startswith('fig1'): params.setdefault('cache_dir', CACHE['dir'])
     pm.execute_notebook(str(ROOT/'nbs'/nb), str(tmp_path/nb), parameters=dict(out_dir=str(out), **params),
                         cwd=str(ROOT/'nbs'), progress_bar=False, kernel_name='python3')
     return out
@@ -53,3 +69,51 @@ def test_fig1_data(tmp_path):
 def test_fig1_bad_parameters(tmp_path, params, message):
     with pytest.raises(pm.PapermillExecutionError) as e: run('fig1.ipynb', tmp_path, size=64, patch_size=8, **params)
     assert message in str(e.value)
+
+
+def test_fig3_data_and_claims(tmp_path):
+    out = run('fig3.ipynb', tmp_path, **TINY['fig3.ipynb'])
+    df, runs = pd.read_csv(out/'fig3.csv'), pd.read_csv(out/'fig3_runs.csv')
+    assert set(runs.panel) == {'1E', '2E', '1E+aug', '2E+aug'}
+    assert len(df) == 4*2*9 and df.cka.between(-1e-9, 1 + 1e-9).all()             # 4 runs x (PT, FT) x 9 ratios
+    assert runs.ft_top1.between(0, 100).all()
+    claims = pd.read_csv(out/'fig3_claims.csv')
+    assert list(claims.claim) == ['C3', 'C4'] and claims.holds.isin([True, False]).all()
+    m = json.loads((out/'manifest.json').read_text())
+    assert m['params']['epochs_used'] == [1, 2]
+
+
+def test_fig3_int_epochs_means_two_panels(tmp_path):
+    out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'epochs': 4, 'with_aug': False})
+    assert list(pd.read_csv(out/'fig3_runs.csv').panel) == ['1E', '4E']
+
+
+def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
+    out2 = run('fig2.ipynb', tmp_path/'a', **TINY['fig2.ipynb'])
+    runs = pd.read_csv(out2/'fig2_runs.csv')
+    mae_runs = set(runs.run[runs.data == 'Full-set'])
+    assert (tmp_path/'a'/'fig2.ipynb').exists()
+    out4 = run('fig4.ipynb', tmp_path/'b', **TINY['fig4.ipynb'])
+    nb4 = (tmp_path/'b'/'fig4.ipynb').read_text()
+    assert all(f'cached: {r}' in nb4 for r in mae_runs), 'Fig. 4 retrained the MAE runs Fig. 2 had cached'
+    per = pd.read_csv(out4/'fig4.csv')
+    assert set(per.method) == {'supervised', 'mae', 'mocov3', 'r_mae', 'c_mae'}
+    assert per.shape_bias.dropna().between(0, 1).all()
+    assert list(pd.read_csv(out4/'fig4_claims.csv').claim) == ['C5']
+
+
+@pytest.mark.parametrize('nb, params, message', [
+    ('fig3.ipynb', dict(epochs='many'), "epochs='many'"),
+    ('fig3.ipynb', dict(preset='paper'), 'needs `imagenet`'),
+    ('fig3.ipynb', dict(imagenet='/no/imagenet'), "imagenet='/no/imagenet'"),
+    ('fig3.ipynb', dict(strong_aug='blur'), "'blur'"),
+    ('fig2.ipynb', dict(one_image_epochs=0), 'one_image_epochs=0'),
+    ('fig4.ipynb', dict(methods='mae,byol'), "method='byol'"),
+    ('fig4.ipynb', dict(preset='paper', imagenet='.'), 'needs `stimuli`'),
+    ('tab_aug.ipynb', dict(methods='r_mae'), "method='r_mae'"),
+    ('tab_aug.ipynb', dict(compositions='mask+blur'), "'blur'"),
+])
+def test_bad_parameters_stop_before_training(tmp_path, nb, params, message):
+    with pytest.raises(pm.PapermillExecutionError) as e: run(nb, tmp_path, **params)
+    assert message in str(e.value)
+    assert not list(tmp_path.glob('out/*.png')), 'nothing is written when the parameters are bad'
