@@ -117,3 +117,19 @@ def test_bad_parameters_stop_before_training(tmp_path, nb, params, message):
     with pytest.raises(pm.PapermillExecutionError) as e: run(nb, tmp_path, **params)
     assert message in str(e.value)
     assert not list(tmp_path.glob('out/*.png')), 'nothing is written when the parameters are bad'
+
+
+def test_run_all_executes_and_collects(tmp_path):
+    import subprocess, sys
+    cache = tmp_path_factory_root(tmp_path)/'shared_run_cache'
+    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'run_all.py'), '--only', 'fig1,fig3', '--out', str(tmp_path/'o'), '--gallery', str(tmp_path/'g'),
+                        '-p', 'n_images=2', '-p', 'size=64', '-p', 'patch_size=8', '-p', 'epochs=[1]', '-p', 'with_aug=False', '-p', 'finetune_epochs=1',
+                        '-p', 'cka_images=24', '-p', 'epoch_length=64', '-p', f'cache_dir={cache}'], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    runs = pd.read_csv(tmp_path/'o'/'run_all.csv')
+    assert list(runs.notebook) == ['fig1', 'fig3'] and runs.ok.all()
+    for f in ('fig1.png', 'fig3.png', 'claims.md', 'run_all.csv'): assert (tmp_path/'g'/f).stat().st_size > 0, f
+    assert '| C3 |' in (tmp_path/'g'/'claims.md').read_text()
+    assert (tmp_path/'o'/'fig3.ipynb').exists()
+    bad = subprocess.run([sys.executable, str(ROOT/'scripts'/'run_all.py'), '--only', 'fig7'], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown notebook(s) ['fig7']" in bad.stderr
