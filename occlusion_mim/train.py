@@ -25,7 +25,8 @@ from .checkpoints import load_pretrained, read_weights, CheckpointError
 # %% auto #0
 __all__ = ['MODES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EMBEDDED', 'METRIC_COLUMNS', 'TrainConfig', 'check_config', 'normalize',
            'EvalTransform', 'build_data', 'EpochBatches', 'lr_at', 'ProbeHead', 'build_model', 'rng_state',
-           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'NonFiniteLoss', 'evaluate', 'train', 'main']
+           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate',
+           'train', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -220,10 +221,16 @@ def _dist_env():
     "(rank, world, local_rank) from torchrun's environment (0, 1, 0 when not under torchrun)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
 
+def resolve_device(device:str='auto', # 'auto' (a GPU if there is one), 'cpu' or 'cuda'
+                   local_rank:int=0) -> torch.device:
+    "The torch device a `--device` value means (for process `local_rank` on a multi-GPU machine)."
+    cuda = device == 'cuda' or (device == 'auto' and torch.cuda.is_available())
+    return torch.device(f'cuda:{local_rank}' if cuda else 'cpu')
+
 def _setup(c:TrainConfig):
     rank, world, local = _dist_env()
-    cuda = c.device == 'cuda' or (c.device == 'auto' and torch.cuda.is_available())
-    device = torch.device(f'cuda:{local}' if cuda else 'cpu')
+    device = resolve_device(c.device, local)
+    cuda = device.type == 'cuda'
     if cuda: torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized(): dist.init_process_group('nccl' if cuda else 'gloo')
     return rank, world, device
