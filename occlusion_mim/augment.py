@@ -14,10 +14,10 @@ from torchvision.transforms.v2 import functional as TF
 from .core import check_ratio, check_range, check_choice, make_generator
 
 # %% auto #0
-__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'random_masking',
-           'patch_noise', 'blacken_patches', 'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness', 'adjust_contrast',
-           'adjust_saturation', 'adjust_hue', 'color_stage', 'color_group', 'color_group_into', 'ColorAugment',
-           'parse_augmentations', 'SourceTransform', 'make_views']
+__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'to_float', 'CropFlip',
+           'random_masking', 'patch_noise', 'blacken_patches', 'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness',
+           'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'color_stage', 'color_group', 'color_group_into',
+           'ColorAugment', 'parse_augmentations', 'SourceTransform', 'make_views']
 
 # %% ../nbs/02_augment.ipynb #8417600b
 def check_images(x, # a batch of images
@@ -51,18 +51,25 @@ def random_resized_crop_params(height:int, width:int, scale=(0.2, 1.0), ratio=(3
     else: w, h = width, height
     return (height - h)//2, (width - w)//2, h, w
 
+def to_float(x:torch.Tensor) -> torch.Tensor:
+    "Images as float in [0, 1]: uint8 divided by 255 (torchvision's `to_dtype(..., scale=True)`), float returned as it is."
+    return x if x.is_floating_point() else TF.to_dtype(x, torch.float32, scale=True)
+
 class CropFlip:
-    "The transform shared by source and target: random resized crop to `size` then random horizontal flip; returns a float (3, size, size) tensor in [0, 1]."
+    """The transform shared by source and target: random resized crop to `size` then random horizontal flip; returns a float
+    (3, size, size) tensor in [0, 1], or with `as_float=False` the uint8 tensor for PIL / uint8 input (a quarter of the bytes to
+    collate, pin and copy to the GPU; the trainer turns it into the same floats on the device with `to_float`)."""
     takes_generator = True
     def __init__(self, size:int=224, # output height and width
                  scale=(0.2, 1.0), # range of the crop's area, as a fraction of the image
                  ratio=(3/4, 4/3), # range of the crop's aspect ratio
                  flip_p:float=0.5, # probability of a horizontal flip
                  interpolation:str='bicubic', # 'bicubic', 'bilinear' or 'nearest'
+                 as_float:bool=True, # False: uint8 out for uint8 / PIL in
                 ):
         if int(size) < 1: raise ValueError(f"size={size!r} must be a positive number of pixels")
         self.size, self.scale, self.ratio = int(size), check_range('scale', scale, 0, 1), check_range('ratio', ratio, 1e-3, 1e3)
-        self.flip_p = float(flip_p)
+        self.flip_p, self.as_float = float(flip_p), bool(as_float)
         self.interpolation = getattr(v2.InterpolationMode, check_choice('interpolation', interpolation, ['bicubic', 'bilinear', 'nearest']).upper())
     def __call__(self, img, # a PIL image or a (3, H, W) tensor
                  generator:torch.Generator|None=None):
@@ -71,7 +78,8 @@ class CropFlip:
         out = TF.resized_crop(img, t, l, h, w, [self.size, self.size], interpolation=self.interpolation, antialias=True)
         if torch.rand(1, generator=generator).item() < self.flip_p: out = TF.horizontal_flip(out)
         if not isinstance(out, torch.Tensor): out = TF.pil_to_tensor(out)
-        return TF.to_dtype(out, torch.float32, scale=True) if not out.is_floating_point() else out.clamp(0, 1)
+        if out.is_floating_point(): return out.clamp(0, 1)
+        return to_float(out) if self.as_float else out
     def __repr__(self): return f"CropFlip(size={self.size}, scale={self.scale}, ratio={tuple(round(r, 4) for r in self.ratio)}, flip_p={self.flip_p})"
 
 # %% ../nbs/02_augment.ipynb #596b7322

@@ -17,16 +17,16 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
 from .data import ShapesTextures, few_image_set, image_folder, PHOTOS, load_images, RepeatedImages
-from .augment import CropFlip, SourceTransform
+from .augment import CropFlip, SourceTransform, to_float
 from .models import (create_model, parse_model_name, TrainStep, param_groups, make_optimizer, momentum_schedule, Siamese,
                                   Classifier, MomentumTarget, LayerNorm)
 from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
 __all__ = ['MODES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EMBEDDED', 'METRIC_COLUMNS', 'TrainConfig', 'check_config', 'normalize',
-           'EvalTransform', 'build_data', 'EpochBatches', 'lr_at', 'ProbeHead', 'build_model', 'rng_state',
-           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate',
-           'train', 'main']
+           'EvalTransform', 'build_data', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model',
+           'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'resolve_device', 'NonFiniteLoss',
+           'evaluate', 'train', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -105,18 +105,20 @@ def normalize(x:torch.Tensor) -> torch.Tensor:
     return (x - m)/s
 
 class EvalTransform:
-    "Resize the short side to size/0.875, centre-crop `size`; float tensor in [0, 1]."
-    def __init__(self, size:int): self.size = size
+    "Resize the short side to size/0.875, centre-crop `size`; float tensor in [0, 1] (uint8 with `as_float=False`)."
+    def __init__(self, size:int, as_float:bool=True): self.size, self.as_float = size, as_float
     def __call__(self, img):
         from torchvision.transforms.v2 import functional as TF
         img = TF.center_crop(TF.resize(img, int(round(self.size/0.875)), antialias=True), [self.size, self.size])
-        return TF.to_dtype(TF.pil_to_tensor(img), torch.float32, scale=True)
+        out = TF.pil_to_tensor(img) if not isinstance(img, torch.Tensor) else img
+        return to_float(out) if self.as_float else out
 
 EMBEDDED = ('shapes', 'photos', 'photos:N', 'images:FOLDER (a few-image set from your files)')
 
 def build_data(c:TrainConfig, img_size:int, train:bool=True):
     "The dataset `--data` names, with the shared crop + flip (train) or the evaluation transform."
-    tf = CropFlip(img_size, scale=(c.crop_min or (0.2 if c.mode == 'pretrain' else 0.08), 1.0)) if train else EvalTransform(img_size)
+    # uint8 out of the workers (a quarter of the bytes to collate, pin and copy); the loop makes them floats on the device
+    tf = CropFlip(img_size, scale=(c.crop_min or (0.2 if c.mode == 'pretrain' else 0.08), 1.0), as_float=False) if train else EvalTransform(img_size, as_float=False)
     d = c.data
     if d == 'shapes':
         return ShapesTextures(c.n_per_class if train else max(10, c.n_per_class//4), img_size, seed=c.seed, split='train' if train else 'val', transform=tf)
@@ -143,11 +145,25 @@ class EpochBatches(torch.utils.data.Sampler):
         self.global_bs = batch_size*world
         self.stop = (n//self.global_bs)//multiple_of*multiple_of          # whole optimiser steps only (gradient accumulation)
     def __len__(self): return max(0, self.stop - self.start)
+    def set_epoch(self, epoch:int, start:int=0):
+        "Point the sampler at another epoch (one DataLoader, persistent workers, serves the whole run)."
+        self.epoch, self.start = int(epoch), int(start)
     def __iter__(self):
         order = torch.randperm(self.n, generator=torch.Generator().manual_seed(sample_seed(self.seed, self.epoch))) if self.shuffle else torch.arange(self.n)
         for b in range(self.start, self.stop):
             g = order[b*self.global_bs:(b + 1)*self.global_bs]
-            yield g[self.rank*self.bs:(self.rank + 1)*self.bs].tolist()
+            yield [(self.epoch, i) for i in g[self.rank*self.bs:(self.rank + 1)*self.bs].tolist()]
+
+class EpochIndexed(torch.utils.data.Dataset):
+    """`data` indexed by `(epoch, i)`: each worker process sets its copy's epoch from the index, so persistent workers
+    draw the same per-sample augmentations as a fresh loader each epoch would (datasets seed them by `(seed, epoch, i)`)."""
+    def __init__(self, data): self.data, self.epoch = data, None
+    def __len__(self): return len(self.data)
+    def __getitem__(self, key):
+        epoch, i = key
+        if epoch != self.epoch and hasattr(self.data, 'set_epoch'): self.data.set_epoch(epoch)
+        self.epoch = epoch
+        return self.data[i]
 
 # %% ../nbs/05_train.ipynb #f11c2527
 def lr_at(c:TrainConfig, base_lr:float, epoch_float:float) -> float:
@@ -267,7 +283,7 @@ def evaluate(model, data, c:TrainConfig, device, rank:int, world:int) -> dict:
     n = correct1 = correct5 = 0; loss = 0.
     for s in range(0, len(idx), c.batch_size):
         items = [data[i] for i in idx[s:s + c.batch_size]]
-        x = normalize(torch.stack([it[0] for it in items]).to(device)); y = torch.tensor([it[1] for it in items], device=device)
+        x = normalize(to_float(torch.stack([it[0] for it in items]).to(device))); y = torch.tensor([it[1] for it in items], device=device)
         logits = model.logits(x).float()
         loss += F.cross_entropy(logits, y, reduction='sum').item()
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices
@@ -335,18 +351,18 @@ def train(c:TrainConfig|None=None,
     show = rank == 0 and not c.quiet and sys.stderr.isatty()
     last = {}
     model.train()
+    sampler = EpochBatches(len(data), c.batch_size, c.seed, epoch, rank, world, start, multiple_of=c.accum_iter)
+    loader = torch.utils.data.DataLoader(EpochIndexed(data), batch_sampler=sampler, num_workers=c.num_workers, pin_memory=device.type == 'cuda',
+                                         persistent_workers=c.num_workers > 0)   # workers start once a run, not once an epoch
     while epoch < c.epochs:
-        if hasattr(data, 'set_epoch'): data.set_epoch(epoch)
-        sampler = EpochBatches(len(data), c.batch_size, c.seed, epoch, rank, world, start, multiple_of=c.accum_iter)
-        loader = torch.utils.data.DataLoader(data, batch_sampler=sampler, num_workers=c.num_workers, pin_memory=device.type == 'cuda',
-                                             persistent_workers=False)
+        sampler.set_epoch(epoch, start)
         bar = None
         if show:
             from tqdm.auto import tqdm
             bar = tqdm(total=steps_per_epoch, initial=start, desc=f'{c.mode} epoch {epoch + 1}/{c.epochs}', leave=False)
         rows, t0, seen = [], time.perf_counter(), 0
         for b, (x, y) in enumerate(loader, start=start):
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            x, y = to_float(x.to(device, non_blocking=True)), y.to(device, non_blocking=True)   # uint8 -> float on the device
             lr = lr_at(c, base_lr, epoch + b/steps_per_epoch)
             for g in opt.param_groups: g['lr'] = lr*g['lr_scale']
             out_step = _one_step(c, fwd, model, step_fn, x, y, source, mixup, step, rank, world, b)

@@ -1,7 +1,8 @@
 """The project's MAE is the public algorithm: an independent implementation (tests/reference_mae.py),
 saved as a public-style checkpoint and loaded with `load_pretrained`, gives the same loss, prediction
 and mask for the same images and noise (fp32, within 1e-6), for ViT-S/16 and a small preset, at
-several mask ratios; gradients agree too."""
+several mask ratios; gradients agree too. The default model predicts only the masked patches (the loss uses
+nothing else); with `predict_visible=True` every prediction equals the reference's."""
 import pytest
 import torch
 from reference_mae import ReferenceMAE
@@ -33,7 +34,14 @@ def test_same_loss_as_reference(arch, batch, ratios, tmp_path):
             out = ours(x, mask_ratio=r, noise=noise)
         assert torch.equal(out.mask, m_ref)
         assert abs(out.loss.item() - l_ref.item()) <= 1e-6, (r, out.loss.item(), l_ref.item())
-        torch.testing.assert_close(out.pred, p_ref, atol=1e-5, rtol=1e-5)
+        m = m_ref.bool()
+        torch.testing.assert_close(out.pred[m], p_ref[m], atol=1e-5, rtol=1e-5)   # masked patches: the reference's predictions
+        assert out.pred[~m].abs().sum() == 0                                       # visible ones are not predicted
+        ours.similarity.predict_visible = True
+        with torch.no_grad(): full = ours(x, mask_ratio=r, noise=noise)
+        ours.similarity.predict_visible = False
+        assert abs(full.loss.item() - l_ref.item()) <= 1e-6
+        torch.testing.assert_close(full.pred, p_ref, atol=1e-5, rtol=1e-5)
 
 
 def test_same_gradients_as_reference(tmp_path):

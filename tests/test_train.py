@@ -148,3 +148,9 @@ def test_metrics_csv_is_one_table_whatever_the_logging(tmp_path):
     assert list(m.columns) == METRIC_COLUMNS
     assert list(m.step) == [3, 5, 6, 9, 10]                                        # 5 steps an epoch: log rows at 3, 6, 9; epoch rows at 5, 10
     assert m.val_top1.notna().tolist() == [False, True, False, False, True]
+
+
+def test_persistent_workers_give_the_same_run(reference, tmp_path):
+    "Worker processes live for the whole run and take each epoch from the sampler: the same weights as loading in-process."
+    cli(BASE + ['--num-workers', '2'], tmp_path/'run')
+    assert_bitwise_equal(weights(tmp_path/'run'), weights(reference))
