@@ -526,11 +526,28 @@ class TrainStep:
         self.precision = resolve_precision(precision, self.device)
         self.dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16, 'fp32': torch.float32}[self.precision]
         self.scaler = torch.amp.GradScaler(self.device.type) if self.precision == 'fp16' else None
-        self.forward = torch.compile(model) if compile else model
+        self.compile = bool(compile)
+        self.use(model)
+    def use(self, module:nn.Module):
+        "Run forwards through `module`: the model, or a wrapper of it such as DistributedDataParallel; compiled if the step compiles."
+        self._eager, self._compile_pending = module, self.compile
+        self.forward = torch.compile(module) if self.compile else module
+        return self
     def run_forward(self, images, module=None, **kw) -> SiameseOutput:
-        "Forward under the step's autocast, through `module` (e.g. a DistributedDataParallel wrapper) or the model."
+        "Forward under the step's autocast, through `module` if given, else the step's forward (see `use`)."
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.precision != 'fp32'):
+            if module is None and self._compile_pending: return self._first_compiled(images, **kw)
             return (module or self.forward)(images, **kw)
+    def _first_compiled(self, images, **kw):
+        "The first compiled call compiles; if the compiler fails (no C++ toolchain, an unsupported op), warn once and run eager."
+        import warnings, torch._dynamo
+        self._compile_pending = False
+        try: return self.forward(images, **kw)
+        except torch._dynamo.exc.BackendCompilerFailed as e:
+            cause = getattr(e, 'inner_exception', None) or e.__cause__ or e
+            warnings.warn(f"torch.compile failed ({type(cause).__name__}: {str(cause).strip()[:300]}); training continues without compile", RuntimeWarning)
+            self.forward = self._eager
+            return self._eager(images, **kw)
     def backward(self, loss):
         "Accumulate gradients of `loss` (scaled for fp16)."
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()

@@ -323,7 +323,8 @@ def train(c:TrainConfig|None=None,
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     step_fn = TrainStep(model, opt, c.precision, c.compile, device)
     ddp = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else None
-    fwd = ddp if ddp is not None else model
+    if ddp is not None: step_fn.use(ddp)                       # forwards through DDP (compiled, with --compile)
+    fwd = ddp if ddp is not None else model                   # (for no_sync while accumulating)
     source = SourceTransform.from_spec(c.source_aug, patch_size=model.encoder.patch_size, compile=False) if c.mode == 'pretrain' else None
     mixup = None
     if c.mode == 'finetune' and (c.mixup > 0 or c.cutmix > 0):
@@ -411,7 +412,7 @@ def _one_step(c, fwd, model, step_fn, x, y, source, mixup, step, rank, world, b)
     sync_now = (b + 1) % c.accum_iter == 0
     ctx = fwd.no_sync() if (hasattr(fwd, 'no_sync') and not sync_now) else contextlib.nullcontext()
     with ctx:
-        out = step_fn.run_forward(x, module=fwd, **kw)
+        out = step_fn.run_forward(x, **kw)
         step_fn.backward(out.loss/c.accum_iter)
     if not sync_now: return None
     _fault('step', step + 1)                                       # a kill here is mid-step: gradients computed, weights not yet updated

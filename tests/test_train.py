@@ -154,3 +154,16 @@ def test_persistent_workers_give_the_same_run(reference, tmp_path):
     "Worker processes live for the whole run and take each epoch from the sampler: the same weights as loading in-process."
     cli(BASE + ['--num-workers', '2'], tmp_path/'run')
     assert_bitwise_equal(weights(tmp_path/'run'), weights(reference))
+
+
+def test_compile_option_reaches_the_step(tmp_path, monkeypatch):
+    "--compile runs the training forwards through torch.compile (here with a counting backend, to stay fast)."
+    from occlusion_mim.train import train, TrainConfig
+    compiled, real = [], torch.compile
+    def counting(gm, example_inputs):
+        compiled.append(len(example_inputs)); return gm.forward
+    monkeypatch.setattr(torch, 'compile', lambda m, **kw: real(m, backend=counting))
+    r = train(TrainConfig(mode='pretrain', model='mae_vit_nano_patch8', data='shapes', n_per_class=2, batch_size=4, epochs=1,
+                          compile=True, quiet=True, device='cpu', out=str(tmp_path/'run')))
+    assert compiled, "the compiled forward was never called"
+    assert r['step'] == 5 and r['loss'] == r['loss']
