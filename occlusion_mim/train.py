@@ -59,7 +59,7 @@ class TrainConfig:
     n_per_class: int = 200          # generated shapes: training images per class
     crop_min: float = 0.            # smallest crop area of the shared random resized crop (0: 0.2 pretraining, 0.08 fine-tuning)
     precision: str = 'auto'         # 'auto', 'bf16', 'fp16', 'fp32'
-    compile: bool = False           # torch.compile the model
+    compile: bool = False           # torch.compile the forward (long runs; the first step compiles; falls back to eager if the compiler fails)
     device: str = 'auto'            # 'auto', 'cpu', 'cuda'
     seed: int = 0
     save_every: int = 0             # also checkpoint every N optimiser steps (0: at epoch ends only)
