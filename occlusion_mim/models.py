@@ -544,11 +544,11 @@ class TrainStep:
         self._eager, self._compile_pending = module, self.compile
         self.forward = torch.compile(module) if self.compile else module
         return self
-    def run_forward(self, images, module=None, **kw) -> SiameseOutput:
-        "Forward under the step's autocast, through `module` if given, else the step's forward (see `use`)."
+    def run_forward(self, images, **kw) -> SiameseOutput:
+        "Forward under the step's autocast, through the module the step uses (see `use`), compiled if the step compiles."
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.precision != 'fp32'):
-            if module is None and self._compile_pending: return self._first_compiled(images, **kw)
-            return (module or self.forward)(images, **kw)
+            if self._compile_pending: return self._first_compiled(images, **kw)
+            return self.forward(images, **kw)
     def _first_compiled(self, images, **kw):
         "The first compiled call compiles; if the compiler fails (no C++ toolchain, an unsupported op), warn once and run eager."
         import warnings, torch._dynamo
