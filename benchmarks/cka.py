@@ -41,7 +41,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     from occlusion_mim.cka import linear_cka, masked_vs_full_cka, mask_noise
     from occlusion_mim.models import create_model, ARCHS, parse_model_name
-    from occlusion_mim.train import normalize
+    from occlusion_mim.data import normalize
     ok = True
     rng = np.random.default_rng(0)
     X = rng.standard_normal((a.n, a.d)).astype(np.float32); Y = (X @ rng.standard_normal((a.d, a.d)).astype(np.float32)*0.05 + rng.standard_normal((a.n, a.d)).astype(np.float32))

@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
 from reference_mae import ReferenceMAE
-from occlusion_mim.models import create_model, make_optimizer, TrainStep, ARCHS, HEADS
+from occlusion_mim.models import create_model, ARCHS, HEADS
+from occlusion_mim.train import make_optimizer, TrainStep
 
 
 def mae_flops(cfg, batch, ratio=0.75):

@@ -12,8 +12,10 @@ call pays their start-up). Prints both rates and the overhead; exits 1 above --m
 import argparse, sys, tempfile, time
 import pandas as pd
 import torch
-from occlusion_mim.models import create_model, make_optimizer, TrainStep, ARCHS, parse_model_name
-from occlusion_mim.train import train, TrainConfig, normalize, sample_seed
+from occlusion_mim.models import create_model, ARCHS, parse_model_name
+from occlusion_mim.train import make_optimizer, TrainStep
+from occlusion_mim.train import train, TrainConfig, sample_seed
+from occlusion_mim.data import normalize
 from occlusion_mim.augment import to_float
 
 

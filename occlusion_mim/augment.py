@@ -12,12 +12,13 @@ import torch.nn.functional as F
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 from .core import check_ratio, check_range, check_choice, make_generator
+from .data import to_float, normalize, denormalize
 
 # %% auto #0
-__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'to_float', 'CropFlip',
-           'random_masking', 'patch_noise', 'blacken_patches', 'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness',
-           'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'color_stage', 'color_group', 'color_group_into',
-           'ColorAugment', 'parse_augmentations', 'SourceTransform', 'make_views']
+__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'random_masking',
+           'patch_noise', 'blacken_patches', 'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness', 'adjust_contrast',
+           'adjust_saturation', 'adjust_hue', 'color_stage', 'color_group', 'color_group_into', 'ColorAugment',
+           'parse_augmentations', 'SourceTransform', 'make_views', 'TwoViews']
 
 # %% ../nbs/02_augment.ipynb #8417600b
 def check_images(x, # a batch of images
@@ -50,10 +51,6 @@ def random_resized_crop_params(height:int, width:int, scale=(0.2, 1.0), ratio=(3
     elif in_ratio > max(ratio): h, w = height, int(round(height*max(ratio)))
     else: w, h = width, height
     return (height - h)//2, (width - w)//2, h, w
-
-def to_float(x:torch.Tensor) -> torch.Tensor:
-    "Images as float in [0, 1]: uint8 divided by 255 (torchvision's `to_dtype(..., scale=True)`), float returned as it is."
-    return x if x.is_floating_point() else TF.to_dtype(x, torch.float32, scale=True)
 
 class CropFlip:
     """The transform shared by source and target: random resized crop to `size` then random horizontal flip; returns a float
@@ -151,16 +148,21 @@ class CutMixPaste:
         return torch.stack([st, sl, sh, sw, dt, dl, dh, dw, on.double()], 1).long()
     def params(self, x, generator=None) -> dict:
         check_images(x); return dict(boxes=self.boxes(len(x), *x.shape[-2:], generator))
-    def apply(self, x, prm:dict, out=None):
+    reads_clean = True   # in a composition the region is cut from the clean crop, never from a masked one
+    def apply(self, x, prm:dict, out=None,
+              source=None, # where the pasted regions are cut from (default `x`); a composition passes the clean crop
+             ):
         b = prm['boxes']
+        src = x if source is None else source
         out = x.clone() if out is None else out.copy_(x)
         on = torch.nonzero(b[:, 8]).flatten().tolist()
         if x.device.type == 'cpu':                                  # one small bilinear resize per pasted box
             for i in on:
                 st, sl, sh, sw, dt, dl, dh, dw = b[i, :8].tolist()
-                out[i, :, dt:dt + dh, dl:dl + dw] = F.interpolate(x[i:i + 1, :, st:st + sh, sl:sl + sw], size=(dh, dw), mode='bilinear', align_corners=False)[0]
+                region = src[i:i + 1, :, st:st + sh, sl:sl + sw]
+                out[i, :, dt:dt + dh, dl:dl + dw] = F.interpolate(region, size=(dh, dw), mode='bilinear', align_corners=False)[0]
             return out
-        patch = self._sample(x, b)                                  # one batched grid_sample on accelerators
+        patch = self._sample(src, b)                                # one batched grid_sample on accelerators
         for i in on:
             t, l, h, w = b[i, 4:8].tolist()
             out[i, :, t:t + h, l:l + w] = patch[i, :, :h, :w]
@@ -320,18 +322,19 @@ COMPOSITIONS = tuple('+'.join(c) or 'none' for r in range(4) for c in itertools.
 
 def parse_augmentations(spec, # 'mask+cutmix+color', 'none', or a list of names
                        ) -> list[str]:
-    "Names of the source augmentations in `spec`, in order; a clear error for unknown or repeated names."
+    "Names of the source augmentations in `spec`, in Appendix A's order (mask, cutmix, color); clear errors for unknown or repeated names."
     if spec is None: return []
     names = [s.strip() for s in (spec.replace(',', '+').split('+') if isinstance(spec, str) else spec) if s.strip()]
     names = [n for n in names if n != 'none']
     for n in names: check_choice('augmentation', n, list(SOURCE_AUGMENTATIONS))
     if len(set(names)) != len(names): raise ValueError(f"augmentation spec {spec!r} repeats a name")
-    return names
+    return [n for n in SOURCE_AUGMENTATIONS if n in names]
 
 def _take(prm:dict, s:int, e:int) -> dict: return {k: v[s:e] for k, v in prm.items()}
 
 class SourceTransform:
-    "Compose source-only augmentations on a batch, in order; on a CPU the batch is processed `chunk` images at a time."
+    """Compose source-only augmentations on a batch, in the order of `ops` (`from_spec`: Appendix A's order); an op that
+    `reads_clean` (the paste) cuts from the clean input. On a CPU the batch is processed `chunk` images at a time."""
     def __init__(self, ops=(), # augmentation objects with `params(x, generator)` and `apply(x, params, out=None)` (`out` may be `x` itself)
                  chunk:int|None=16, # images processed together on a CPU (16 at 224 px is about 10 MB, cache-sized); None: all at once
                 ):
@@ -360,9 +363,11 @@ class SourceTransform:
         c = n if (self.chunk is None or x.device.type != 'cpu') else max(1, int(self.chunk))
         out = torch.empty_like(x)
         for s in range(0, n, c):
-            y, dst = x[s:s + c], out[s:s + c]
+            clean, dst = x[s:s + c], out[s:s + c]
+            y = clean
             for op, prm in zip(self.ops, prms):                   # the first operation writes into the output, the others work in place
-                y = op.apply(y, _take(prm, s, s + c) if c < n else prm, out=dst)
+                kw = dict(source=clean) if getattr(op, 'reads_clean', False) else {}
+                y = op.apply(y, _take(prm, s, s + c) if c < n else prm, out=dst, **kw)
         return out
     def __call__(self, x, generator=None):
         check_images(x)
@@ -375,3 +380,29 @@ def make_views(x:torch.Tensor, # a batch after the shared `CropFlip`, (N, 3, H, 
               ) -> tuple[torch.Tensor, torch.Tensor]:
     "The siamese pair `(source, target)`: the source gets `source_transform`, the target is `x` itself."
     return source_transform(x, generator), x
+
+# %% ../nbs/02_augment.ipynb #7c4d20dc
+class TwoViews:
+    "Two augmented views of a batch, on its device: random resized crop (`scale`) back to the same size, flip, SimSiam colour."
+
+    def __init__(self, scale=(0.08, 1.0), colour: bool = True):
+        self.scale = scale
+        self.colour = ColorAugment(compile=False) if colour else None
+
+    def view(self, x, generator=None):
+        from torchvision.ops import roi_align
+
+        N, _, H, W = x.shape
+        u = torch.rand(N, 5, generator=generator)
+        area = (self.scale[0] + u[:, 0] * (self.scale[1] - self.scale[0])) * H * W
+        asp = torch.exp(math.log(3 / 4) + u[:, 1] * (math.log(4 / 3) - math.log(3 / 4)))
+        h, w = (area / asp).sqrt().clamp(1, H), (area * asp).sqrt().clamp(1, W)
+        y0, x0 = u[:, 2] * (H - h), u[:, 3] * (W - w)
+        boxes = torch.stack([torch.arange(N, dtype=torch.float), x0, y0, x0 + w, y0 + h], 1).to(x)
+        out = roi_align(x, boxes, (H, W), spatial_scale=1.0, sampling_ratio=2, aligned=True)
+        flip = (u[:, 4] < 0.5).to(x.device)
+        out = torch.where(flip.view(N, 1, 1, 1), out.flip(-1), out)
+        return self.colour(out, generator) if self.colour is not None else out
+
+    def __call__(self, x, generator=None):
+        return self.view(x, generator), self.view(x, generator)

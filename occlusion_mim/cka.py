@@ -248,7 +248,7 @@ def masked_vs_full_cka(model, # a model from `create_model` (or a `ViTEncoder`)
                       ) -> pd.DataFrame:
     "CKA between masked-image and full-image representations; one row per ratio (and block)."
     from occlusion_mim.core import check_ratio
-    from occlusion_mim.train import normalize as _norm
+    from occlusion_mim.data import normalize as _norm
     check_choice('kind', kind, ['linear', 'rbf']); check_choice('pool', pool, ['mean', 'cls']); check_choice('mask_mode', mask_mode, ['drop', 'black'])
     ratios = [check_ratio('ratio', r) for r in ratios]
     if not ratios: raise ValueError("ratios is empty; give at least one mask ratio in (0, 1)")

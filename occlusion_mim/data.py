@@ -17,12 +17,13 @@ from torch.utils.data import Dataset
 from .core import check_choice, sample_seed, atomic_path
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'LAYOUTS', 'IMAGENET_TRAIN_SIZE', 'PHOTOS', 'SHAPES', 'TEXTURES', 'TEXTURE_OF', 'STIMULUS_RE',
-           'CorruptImageError', 'to_rgb', 'load_rgb', 'imagenet_wnids', 'read_resource', 'imagenet100_wnids',
-           'resolve_classes', 'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder', 'embedded_photo',
-           'list_images', 'load_images', 'RepeatedImages', 'few_image_set', 'render_shape_texture', 'ShapesTextures',
-           'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table', 'CueConflictImages',
-           'cue_conflict_imagenet_indices']
+__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'IMAGENET_TRAIN_SIZE', 'PHOTOS', 'SHAPES', 'TEXTURES',
+           'TEXTURE_OF', 'STIMULUS_RE', 'CorruptImageError', 'to_rgb', 'load_rgb', 'to_float', 'normalize',
+           'denormalize', 'EvalTransform', 'imagenet_wnids', 'read_resource', 'imagenet100_wnids', 'resolve_classes',
+           'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder', 'unlabelled_folder',
+           'has_class_folders', 'embedded_photo', 'list_images', 'load_images', 'RepeatedImages', 'few_image_set',
+           'render_shape_texture', 'ShapesTextures', 'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table',
+           'CueConflictImages', 'cue_conflict_imagenet_indices']
 
 # %% ../nbs/01_data.ipynb #22ba03ed
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
@@ -59,6 +60,53 @@ def load_rgb(path, # an image file
             return to_rgb(im)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise CorruptImageError(f"cannot read image {path}: {e}") from None
+
+# %% ../nbs/01_data.ipynb #e4893976
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def to_float(x: torch.Tensor) -> torch.Tensor:
+    "Images as float in [0, 1]: uint8 scaled by 1/255 (torchvision's `to_dtype(..., scale=True)`); floats as they are."
+    if x.is_floating_point():
+        return x
+    from torchvision.transforms.v2 import functional as TF
+
+    return TF.to_dtype(x, torch.float32, scale=True)
+
+
+def _channel_stats(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    m = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    s = torch.tensor(std, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    return m, s
+
+
+def normalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
+    "Normalise a [0, 1] batch (N, 3, H, W) per channel, on its device: `(x - mean) / std`."
+    m, s = _channel_stats(x, mean, std)
+    return (x - m) / s
+
+
+def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
+    "Undo `normalize`: back to pixel values in [0, 1]."
+    m, s = _channel_stats(x, mean, std)
+    return x * s + m
+
+
+class EvalTransform:
+    "Resize the short side to size / 0.875, centre-crop `size`; float tensor in [0, 1] (uint8 with `as_float=False`)."
+
+    def __init__(self, size: int, as_float: bool = True):
+        self.size = size
+        self.as_float = as_float
+
+    def __call__(self, img):
+        from torchvision.transforms.v2 import functional as TF
+
+        img = TF.resize(img, int(round(self.size / 0.875)), antialias=True)
+        img = TF.center_crop(img, [self.size, self.size])
+        out = TF.pil_to_tensor(img) if not isinstance(img, torch.Tensor) else img
+        return to_float(out) if self.as_float else out
 
 # %% ../nbs/01_data.ipynb #873f903b
 @lru_cache(None)
@@ -121,6 +169,13 @@ def split_dirs(root, # dataset root
     if (root/'train').is_dir() or (root/'val').is_dir():
         raise FileNotFoundError(f"{root} has no {split!r} split folder ({root/split}); {LAYOUTS}")
     if _subdirs(root): return 'split', [root]
+    n = sum(1 for f in root.iterdir() if _is_image(f))
+    if n:
+        raise FileNotFoundError(
+            f"data root {root} holds {n} images but no class folders: labels come from one sub-folder per class "
+            f"({root}/<class>/*.jpg), or an ImageNet root with train/ and val/; for pretraining a plain folder of "
+            f"unlabelled images is fine (`unlabelled_folder`, or `--data {root}` with `occlusion-mim pretrain`); {LAYOUTS}"
+        )
     raise FileNotFoundError(f"data root {root} has no class folders; {LAYOUTS}")
 
 # %% ../nbs/01_data.ipynb #da21fbc1
@@ -195,6 +250,24 @@ def image_folder(root, # dataset root (see `LAYOUTS`)
         samples += [(f, lab) for f in files]
     return ImageFolderDataset(samples, names, transform, on_corrupt, seed,
                               [_wnid_index()[n] for n in names] if is_imagenet else None, root=Path(root), layout=layout)
+
+# %% ../nbs/01_data.ipynb #8debee16
+def unlabelled_folder(root, # a folder of images (not searched recursively)
+                      transform=None, # applied to each RGB PIL image
+                      seed:int=0, # seeds per-sample augmentation
+                      on_corrupt:str='error',
+                     ) -> ImageFolderDataset:
+    "Every image directly in `root`, label 0 (one class, 'unlabelled'): a pretraining set."
+    root = Path(root).expanduser()
+    if not root.is_dir(): raise NotADirectoryError(f"{root} is not a folder of images")
+    files = sorted(f for f in root.iterdir() if _is_image(f))
+    if not files: raise FileNotFoundError(f"{root} holds no images (extensions: {', '.join(IMG_EXTS)})")
+    return ImageFolderDataset([(f, 0) for f in files], ['unlabelled'], transform, on_corrupt, seed, root=root, layout='flat')
+
+def has_class_folders(root) -> bool:
+    "Whether `root` is laid out with labels (a class folder, or train/ val/ splits of them) rather than flat images."
+    root = Path(root).expanduser()
+    return root.is_dir() and bool(_subdirs(root))
 
 # %% ../nbs/01_data.ipynb #2a40fd14
 IMAGENET_TRAIN_SIZE = 1_281_167

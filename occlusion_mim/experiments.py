@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import output_dir, atomic_write_text, check_choice
-from .train import TrainConfig, train, check_config, build_model, load_checkpoint, EvalTransform
+from .train import TrainConfig, train, check_config, build_model, load_checkpoint
+from .data import EvalTransform
 from .models import parse_model_name, ARCHS
 
 # %% auto #0
-__all__ = ['PRESETS', 'NOT_DEFINING', 'RECIPES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root',
-           'run_key', 'Run', 'cli_args', 'run_cached', 'eval_images', 'few_images', 'pretrain_config',
+__all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'RECIPES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root',
+           'cache_root', 'run_key', 'Run', 'cli_args', 'run_cached', 'eval_images', 'few_images', 'pretrain_config',
            'finetune_config', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 'claims_markdown', 'finish']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
@@ -76,9 +77,16 @@ def _file_hash(path) -> str:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
     return h.hexdigest()[:16]
 
+VIEWS_VERSION = 2   # 2: source augmentations reach the source only, MoCo v3's views are made in pixel space
+
+def _views_changed(c:TrainConfig) -> bool:
+    "Whether the views of run `c` changed with `VIEWS_VERSION` 2 (extra source augmentations, or MoCo v3)."
+    return c.mode == 'pretrain' and (c.source_aug not in ('', 'none') or parse_model_name(c.model)[0] == 'mocov3')
+
 def run_key(c:TrainConfig) -> str:
     "A 12-hex-digit hash of everything in `c` that defines the trained model."
     d = {k: v for k, v in dataclasses.asdict(c).items() if k not in NOT_DEFINING}
+    if _views_changed(c): d['views_version'] = VIEWS_VERSION    # runs the view fix changed are new runs; others keep their key
     if c.init:
         p = Path(c.init).expanduser().resolve()
         d['init'] = f"run:{p.parent.name}" if (p.parent/'done.json').exists() else f"file:{_file_hash(p)}"

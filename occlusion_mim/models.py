@@ -1,4 +1,4 @@
-"""The siamese framework of the paper as code: a ViT encoder `f`, a target `f_tgt` and a similarity `D`, with MAE, R-MAE, C-MAE, MoCo v3 and supervised ViT as configurations of them.
+"""The siamese framework of the paper as code: a transform `T`, a ViT encoder `f`, a target `f_tgt` and a similarity `D`, registered by name, with MAE, R-MAE, C-MAE, MoCo v3 and supervised ViT as combinations of them.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/models.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/models.html.md"""
 
 # %% ../nbs/03_models.ipynb #f486570b
 from __future__ import annotations
-import math, copy, re
+import math, copy
 from functools import partial
 from dataclasses import dataclass, field
 import numpy as np
@@ -16,14 +16,18 @@ import torch.nn.functional as F
 from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 from .core import check_choice
-from .augment import check_images, random_masking, blacken_patches, patch_noise, ColorAugment
+from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, denormalize
+from .augment import check_images, random_masking, blacken_patches, patch_noise, SourceTransform, TwoViews
 
 # %% auto #0
-__all__ = ['LayerNorm', 'ARCHS', 'HEADS', 'METHODS', 'sincos_1d', 'sincos_2d', 'check_model_images', 'check_mask_ratio',
-           'ViTEncoder', 'PixelTarget', 'LabelTarget', 'MomentumTarget', 'MAEDecoder', 'block_at', 'masked_mse',
-           'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce', 'normalized_l2', 'Contrastive', 'Classifier',
-           'TwoViews', 'SiameseOutput', 'Siamese', 'momentum_schedule', 'list_models', 'parse_model_name',
-           'create_model', 'param_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep']
+__all__ = ['LayerNorm', 'MASK_MODES', 'TRANSFORMS', 'TARGETS', 'SIMILARITIES', 'METHODS', 'ARCHS', 'HEADS', 'OPTIONS',
+           'sincos_1d', 'sincos_2d', 'check_model_images', 'check_mask_ratio', 'patchify', 'unpatchify', 'ViTEncoder',
+           'Registry', 'Method', 'register_method', 'Parts', 'Views', 'PixelSpace', 'MaskedViews', 'TwoCropViews',
+           'SameViews', 'masked_views', 'two_crop_views', 'same_views', 'PixelTarget', 'LabelTarget', 'MomentumTarget',
+           'pixel_target', 'momentum_tokens', 'momentum_projection', 'label_target', 'MAEDecoder', 'block_at',
+           'masked_mse', 'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce', 'normalized_l2', 'Contrastive',
+           'Classifier', 'reconstruction', 'contrastive', 'classifier', 'SiameseOutput', 'Siamese', 'momentum_schedule',
+           'list_models', 'parse_model_name', 'create_model']
 
 # %% ../nbs/03_models.ipynb #f3c4ccea
 def sincos_1d(dim:int, pos:np.ndarray) -> np.ndarray:
@@ -41,164 +45,473 @@ def sincos_2d(dim:int, grid_size:int, cls_token:bool=True) -> np.ndarray:
     return np.concatenate([np.zeros([1, dim]), emb], axis=0) if cls_token else emb
 
 # %% ../nbs/03_models.ipynb #b8af519f
-def check_model_images(images, img_size:int, patch_size:int):
+def check_model_images(images, img_size: int, patch_size: int):
     "Images must be float (N, 3, img_size, img_size) with the side divisible by the patch size."
     check_images(images, patch_size)
     H, W = images.shape[-2:]
     if (H, W) != (img_size, img_size):
-        raise ValueError(f"image size {H}x{W} does not match the model's {img_size}x{img_size} (its position embeddings are fixed to a {img_size//patch_size}x{img_size//patch_size} grid)")
+        grid = img_size // patch_size
+        raise ValueError(
+            f"image size {H}x{W} does not match the model's {img_size}x{img_size} "
+            f"(its position embeddings are fixed to a {grid}x{grid} grid)"
+        )
     return images
 
-def check_mask_ratio(mask_ratio, allow_zero:bool=True) -> float:
-    try: r = float(mask_ratio)
-    except (TypeError, ValueError): raise ValueError(f"mask_ratio={mask_ratio!r} is not a number") from None
+
+def check_mask_ratio(mask_ratio, allow_zero: bool = True) -> float:
+    "`mask_ratio` as a float in [0, 1) (or (0, 1)); a clear error naming the value otherwise."
+    try:
+        r = float(mask_ratio)
+    except (TypeError, ValueError):
+        raise ValueError(f"mask_ratio={mask_ratio!r} is not a number") from None
     lo_ok = r >= 0 if allow_zero else r > 0
-    if not (lo_ok and r < 1): raise ValueError(f"mask_ratio={mask_ratio!r} is outside {'[0, 1)' if allow_zero else '(0, 1)'}")
+    if not (lo_ok and r < 1):
+        raise ValueError(f"mask_ratio={mask_ratio!r} is outside {'[0, 1)' if allow_zero else '(0, 1)'}")
     return r
 
-LayerNorm = partial(nn.LayerNorm, eps=1e-6)    # as MAE and timm's ViT
+
+def patchify(imgs, patch_size: int):
+    "(N, C, H, W) -> (N, L, p*p*C) in MAE's order (row-major patches, each (kh, kw, c))."
+    p = patch_size
+    N, C, H, W = imgs.shape
+    h, w = H // p, W // p
+    return imgs.reshape(N, C, h, p, w, p).permute(0, 2, 4, 3, 5, 1).reshape(N, h * w, p * p * C)
+
+
+def unpatchify(x, patch_size: int, chans: int = 3):
+    "(N, L, p*p*C) -> (N, C, H, W), the inverse of `patchify` for a square grid."
+    p = patch_size
+    N, L, _ = x.shape
+    h = w = int(L**0.5)
+    return x.reshape(N, h, w, p, p, chans).permute(0, 5, 1, 3, 2, 4).reshape(N, chans, h * p, w * p)
+
+
+LayerNorm = partial(nn.LayerNorm, eps=1e-6)  # as MAE and timm's ViT
+MASK_MODES = ('drop', 'black', 'token')
+
 
 def _init_linear(m):
     if isinstance(m, nn.Linear):
         nn.init.xavier_uniform_(m.weight)
-        if m.bias is not None: nn.init.zeros_(m.bias)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
     elif isinstance(m, nn.LayerNorm):
-        nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
 
 class ViTEncoder(nn.Module):
     "ViT encoder with MAE masking: `patch_embed`, `cls_token`, fixed `pos_embed`, `blocks`, `norm` (public MAE names)."
-    def __init__(self, img_size:int=224, patch_size:int=16, in_chans:int=3, embed_dim:int=384, depth:int=12, num_heads:int=6,
-                 mlp_ratio:float=4., drop_path_rate:float=0.):
+
+    def __init__(
+        self,
+        img_size: int = 224,
+        patch_size: int = 16,
+        in_chans: int = 3,
+        embed_dim: int = 384,
+        depth: int = 12,
+        num_heads: int = 6,
+        mlp_ratio: float = 4.0,
+        drop_path_rate: float = 0.0,
+    ):
         super().__init__()
-        if img_size % patch_size: raise ValueError(f"img_size={img_size} is not divisible by patch_size={patch_size}")
+        if img_size % patch_size:
+            raise ValueError(f"img_size={img_size} is not divisible by patch_size={patch_size}")
         self.img_size, self.patch_size, self.embed_dim, self.depth = img_size, patch_size, embed_dim, depth
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
         self.num_patches = self.patch_embed.num_patches
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        self.pos_embed = nn.Parameter(torch.from_numpy(sincos_2d(embed_dim, img_size//patch_size)).float()[None], requires_grad=False)
+        pos = torch.from_numpy(sincos_2d(embed_dim, img_size // patch_size)).float()[None]
+        self.pos_embed = nn.Parameter(pos, requires_grad=False)
         dpr = torch.linspace(0, drop_path_rate, depth).tolist()
-        self.blocks = nn.ModuleList([Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, drop_path=dpr[i], norm_layer=LayerNorm) for i in range(depth)])
+        self.blocks = nn.ModuleList(
+            [
+                Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, drop_path=dpr[i], norm_layer=LayerNorm)
+                for i in range(depth)
+            ]
+        )
         self.norm = LayerNorm(embed_dim)
         w = self.patch_embed.proj.weight.data
         nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-        nn.init.normal_(self.cls_token, std=.02)
+        nn.init.normal_(self.cls_token, std=0.02)
         self.apply(_init_linear)
 
     def patchify(self, imgs):
         "(N, 3, H, W) -> (N, L, p*p*3), MAE's order."
-        p = self.patch_size; N, C, H, W = imgs.shape; h, w = H//p, W//p
-        return imgs.reshape(N, C, h, p, w, p).permute(0, 2, 4, 3, 5, 1).reshape(N, h*w, p*p*C)
+        return patchify(imgs, self.patch_size)
 
-    def unpatchify(self, x, chans:int=3):
+    def unpatchify(self, x, chans: int = 3):
         "(N, L, p*p*3) -> (N, 3, H, W)."
-        p = self.patch_size; N, L, _ = x.shape; h = w = int(L**.5)
-        return x.reshape(N, h, w, p, p, chans).permute(0, 5, 1, 3, 2, 4).reshape(N, chans, h*p, w*p)
+        return unpatchify(x, self.patch_size, chans)
 
     def embed_patches(self, imgs, ids_keep):
-        """Patch embeddings plus positions of the kept patches `ids_keep` (N, L_keep) only: the patch embedding's convolution
-        (kernel = stride = patch) is a linear map of each patch's pixels, so gather the kept patches and apply it to them
-        (the same numbers as embedding all and gathering; 3-4% of a ViT-S/16 MAE step saved on a CPU, `benchmarks/mae_step.py`)."""
-        p = self.patch_size; N, C, H, W = imgs.shape; h, w = H//p, W//p
-        x = imgs.reshape(N, C, h, p, w, p).permute(0, 2, 4, 1, 3, 5).reshape(N, h*w, C*p*p)   # the convolution's (c, kh, kw) order
+        """Patch embeddings plus positions of the kept patches `ids_keep` (N, L_keep) only: the patch embedding's
+        convolution (kernel = stride = patch) is a linear map of each patch's pixels, so gather the kept patches and
+        apply it to them (the same numbers as embedding all and gathering; 3-4% of a ViT-S/16 MAE step saved on a
+        CPU, `benchmarks/mae_step.py`)."""
+        p = self.patch_size
+        N, C, H, W = imgs.shape
+        h, w = H // p, W // p
+        # the convolution's (c, kh, kw) order, not patchify's (kh, kw, c)
+        x = imgs.reshape(N, C, h, p, w, p).permute(0, 2, 4, 1, 3, 5).reshape(N, h * w, C * p * p)
         at = ids_keep.unsqueeze(-1)
-        x = torch.gather(x, 1, at.expand(-1, -1, x.shape[-1]))                    # [N, L_keep, C p p]
+        x = torch.gather(x, 1, at.expand(-1, -1, x.shape[-1]))  # [N, L_keep, C p p]
         proj = self.patch_embed.proj
         x = self.patch_embed.norm(F.linear(x, proj.weight.reshape(proj.weight.shape[0], -1), proj.bias))
-        return x + torch.gather(self.pos_embed[:, 1:, :].expand(N, -1, -1), 1, at.expand(-1, -1, x.shape[-1]))
+        pos = self.pos_embed[:, 1:, :].expand(N, -1, -1)
+        return x + torch.gather(pos, 1, at.expand(-1, -1, x.shape[-1]))
 
-    def forward_encoder(self, imgs, # (N, 3, H, W)
-                        mask_ratio:float=0., # fraction of patches masked, in [0, 1)
-                        noise=None, # (N, L) uniform noise; patches with the smallest noise are kept
-                        generator=None, # used to draw `noise` when it is not given
-                        mask_mode:str='drop', # 'drop': masked tokens leave the encoder (MAE); 'black': masked patches are black pixels and all tokens are encoded
-                        blocks=None, # also return the tokens after these block indices (dict)
-                       ):
-        "Return `latent` (N, 1 + L_visible, D) after the final norm, `mask` (N, L; 1 = masked), `ids_restore` (N, L) [, per-block tokens]."
+    def embed_with_mask_token(self, imgs, mask, mask_token):
+        "Every patch embedded, masked ones replaced by the learnable `mask_token` (1, 1, D), plus positions (SimMIM)."
+        x = self.patch_embed(imgs)  # [N, L, D]
+        m = mask.unsqueeze(-1).to(x.dtype)
+        x = x * (1 - m) + mask_token.to(x.dtype) * m
+        return x + self.pos_embed[:, 1:, :]
+
+    def forward_encoder(
+        self,
+        imgs,  # (N, 3, H, W)
+        mask_ratio: float = 0.0,  # fraction of patches masked, in [0, 1)
+        noise=None,  # (N, L) uniform noise; patches with the smallest noise are kept
+        generator=None,  # used to draw `noise` when it is not given
+        mask_mode: str = 'drop',  # 'drop' (MAE), 'black' (black pixels, every token encoded), 'token' (mask token)
+        blocks=None,  # also return the tokens after these block indices (dict)
+        mask_token=None,  # (1, 1, D) the learnable token of `mask_mode='token'` (the transform owns it)
+    ):
+        """Return `latent` (N, 1 + L_visible, D) after the final norm, `mask` (N, L; 1 = masked),
+        `ids_restore` (N, L) [, per-block tokens]."""
         check_model_images(imgs, self.img_size, self.patch_size)
         mask_ratio = check_mask_ratio(mask_ratio)
-        check_choice('mask_mode', mask_mode, ['drop', 'black'])
+        check_choice('mask_mode', mask_mode, MASK_MODES)
         N, L = imgs.shape[0], self.num_patches
-        if noise is None: noise = patch_noise(N, L, generator, imgs.device) if mask_ratio > 0 else torch.zeros(N, L, device=imgs.device)
-        elif tuple(noise.shape) != (N, L): raise ValueError(f"noise must have shape (N, L) = ({N}, {L}); got {tuple(noise.shape)}")
+        if noise is None:
+            noise = patch_noise(N, L, generator, imgs.device) if mask_ratio > 0 else torch.zeros(N, L, device=imgs.device)
+        elif tuple(noise.shape) != (N, L):
+            raise ValueError(f"noise must have shape (N, L) = ({N}, {L}); got {tuple(noise.shape)}")
         ids_keep, mask, ids_restore = random_masking(noise.to(imgs.device), mask_ratio)
-        if mask_mode == 'black':
-            imgs = blacken_patches(imgs, mask, self.patch_size)
-            ids_keep = torch.arange(L, device=imgs.device).expand(N, L)
-        if ids_keep.shape[1] < L: x = self.embed_patches(imgs, ids_keep)          # [N, L_keep, D]: only the kept patches
-        else: x = self.patch_embed(imgs) + self.pos_embed[:, 1:, :]               # [N, L, D]
+        if mask_mode == 'token':
+            if mask_token is None:
+                raise ValueError("mask_mode='token' needs the learnable mask_token (the transform's `mask_token`)")
+            x = self.embed_with_mask_token(imgs, mask, mask_token)  # [N, L, D]: every position
+        elif mask_mode == 'black':
+            x = self.patch_embed(blacken_patches(imgs, mask, self.patch_size)) + self.pos_embed[:, 1:, :]
+        elif ids_keep.shape[1] < L:
+            x = self.embed_patches(imgs, ids_keep)  # [N, L_keep, D]: only the kept patches
+        else:
+            x = self.patch_embed(imgs) + self.pos_embed[:, 1:, :]  # [N, L, D]
         cls = (self.cls_token + self.pos_embed[:, :1, :]).expand(N, -1, -1)
-        x = torch.cat([cls, x], dim=1)                                            # [N, 1 + L_keep, D]
+        x = torch.cat([cls, x], dim=1)  # [N, 1 + L_keep, D]
         per_block = {}
         for i, blk in enumerate(self.blocks):
             x = blk(x)
-            if blocks is not None and i in blocks: per_block[i] = x
+            if blocks is not None and i in blocks:
+                per_block[i] = x
         x = self.norm(x)
-        if blocks is not None: return x, mask, ids_restore, per_block
+        if blocks is not None:
+            return x, mask, ids_restore, per_block
         return x, mask, ids_restore
 
-    def forward(self, imgs, mask_ratio:float=0., noise=None, generator=None, mask_mode:str='drop'):
+    def forward(self, imgs, mask_ratio: float = 0.0, noise=None, generator=None, mask_mode: str = 'drop'):
         return self.forward_encoder(imgs, mask_ratio, noise, generator, mask_mode)[0]
 
     @torch.no_grad()
-    def encode(self, images, # (N, 3, H, W) float in [0, 1] (or normalised, as the model was trained)
-               mask_ratio:float=0., # fraction of patches masked, in [0, 1); 0 is the full image
-               noise=None, # (N, L) noise fixing which patches are masked
-               pool:str='mean', # 'mean' over the visible patch tokens, or 'cls'
-               blocks=None, # None: final layer; a list of block indices: a dict {index: features} (tokens after that block, before the final norm)
-               generator=None,
-               mask_mode:str='drop', # 'drop' or 'black' (see `forward_encoder`)
-              ):
+    def encode(
+        self,
+        images,  # (N, 3, H, W) float in [0, 1] (or normalised, as the model was trained)
+        mask_ratio: float = 0.0,  # fraction of patches masked, in [0, 1); 0 is the full image
+        noise=None,  # (N, L) noise fixing which patches are masked
+        pool: str = 'mean',  # 'mean' over the visible patch tokens, or 'cls'
+        blocks=None,  # None: final layer; block indices: a dict {index: features} (tokens after it, before the norm)
+        generator=None,
+        mask_mode: str = 'drop',  # 'drop', 'black' or 'token' (see `forward_encoder`)
+        mask_token=None,  # for `mask_mode='token'`
+    ):
         "Pooled features (N, D) of the (masked) images, for CKA and probing."
         check_choice('pool', pool, ['mean', 'cls'])
-        def _pool(t): return t[:, 1:].mean(1) if pool == 'mean' else t[:, 0]
-        if blocks is None: return _pool(self.forward_encoder(images, mask_ratio, noise, generator, mask_mode)[0])
+
+        def _pool(t):
+            return t[:, 1:].mean(1) if pool == 'mean' else t[:, 0]
+
+        kw = dict(mask_mode=mask_mode, mask_token=mask_token)
+        if blocks is None:
+            return _pool(self.forward_encoder(images, mask_ratio, noise, generator, **kw)[0])
         blocks = [int(b) % self.depth for b in blocks]
-        _, _, _, per = self.forward_encoder(images, mask_ratio, noise, generator, mask_mode, blocks=set(blocks))
+        _, _, _, per = self.forward_encoder(images, mask_ratio, noise, generator, blocks=set(blocks), **kw)
         return {b: _pool(per[b]) for b in blocks}
+
+# %% ../nbs/03_models.ipynb #0c77a254
+class Registry(dict):
+    "Builders of one kind of part by name (timm's `register_model` pattern); `info` keeps what each was registered with."
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+        self.info = {}
+
+    def register(self, name: str, **info):
+        "Decorator: register a builder `fn(parts) -> nn.Module` under `name` (a later registration replaces it)."
+
+        def add(fn):
+            self[name] = fn
+            self.info[name] = info
+            return fn
+
+        return add
+
+    def builder(self, name: str):
+        "The builder registered as `name`; a clear error listing the known names otherwise."
+        check_choice(self.kind, name, list(self))
+        return self[name]
+
+
+TRANSFORMS = Registry('transform')
+TARGETS = Registry('target')
+SIMILARITIES = Registry('similarity')
+
+
+@dataclass
+class Method:
+    "A method of the siamese framework: the names of its three parts and its default options."
+
+    name: str
+    transform: str
+    target: str
+    similarity: str
+    options: dict = field(default_factory=dict)
+    doc: str = ''
+
+
+METHODS = Registry('method')
+
+
+def register_method(
+    name: str,  # the prefix of model names: `<name>_<architecture>`
+    transform: str,  # a name in `TRANSFORMS`
+    target: str,  # a name in `TARGETS`
+    similarity: str,  # a name in `SIMILARITIES`
+    doc: str = '',  # one line for `list_models` and the docs
+    **options,  # default options of the method (see `create_model`)
+) -> Method:
+    "Register a method as the combination of three registered parts."
+    m = Method(name, transform, target, similarity, options, doc)
+    METHODS.register(name)(m)
+    return m
+
+
+@dataclass
+class Parts:
+    "What a part's builder can use: sizes, options, the encoder and the parts built before it."
+
+    arch: dict  # img_size, patch_size, embed_dim, depth, num_heads, decoder_*, mlp_dim, proj_dim
+    options: dict  # the method's options, completed with `create_model`'s defaults
+    encoder: nn.Module  # f, the encoder being trained
+    target_dim: int = 0  # the target's width per patch or per image, known before D is built
+    similarity: nn.Module | None = None  # D, built before the target (a momentum target copies its projector)
+
+    def decoder(self, out_dim: int) -> nn.Module:
+        "An MAE decoder of this architecture predicting `out_dim` values per patch."
+        a = self.arch
+        return MAEDecoder(
+            self.encoder.num_patches,
+            a['embed_dim'],
+            out_dim,
+            a['decoder_embed_dim'],
+            a['decoder_depth'],
+            a['decoder_num_heads'],
+        )
+
+# %% ../nbs/03_models.ipynb #8cec0a5b
+@dataclass
+class Views:
+    "One (source, target) pair made by a transform, and how the source's tokens are masked in the encoder."
+
+    source: torch.Tensor  # (N, 3, H, W) the source view, normalised, before token masking
+    target: torch.Tensor  # (N, 3, H, W) the target view
+    mask_ratio: float = 0.0  # fraction of the source's patches masked in the encoder
+    noise: torch.Tensor | None = None  # (N, L): the patches with the smallest noise are kept
+    mask_mode: str = 'drop'  # 'drop', 'black' or 'token' (see `ViTEncoder.forward_encoder`)
+    mask_token: torch.Tensor | None = None  # (1, 1, D) for `mask_mode='token'`
+
+
+class PixelSpace(nn.Module):
+    "A transform whose augmentations work on pixels in [0, 1] while models see normalised images."
+
+    def __init__(self, pixel_mean=IMAGENET_MEAN, pixel_std=IMAGENET_STD):
+        super().__init__()
+        self.pixel_mean, self.pixel_std = tuple(pixel_mean), tuple(pixel_std)
+
+    def in_pixels(self, fn, images, generator):
+        "`fn` applied to `images` in pixel space: un-normalise, apply, normalise."
+        out = fn(denormalize(images, self.pixel_mean, self.pixel_std), generator)
+        if isinstance(out, tuple):
+            return tuple(normalize(o, self.pixel_mean, self.pixel_std) for o in out)
+        return normalize(out, self.pixel_mean, self.pixel_std)
+
+
+class MaskedViews(PixelSpace):
+    "T of the masked methods: source = augmented crop with masked tokens, target = the clean crop."
+
+    def __init__(
+        self,
+        num_patches: int,  # L, the encoder's patch count
+        patch_size: int,  # patch side, for the source's pixel-space patch masking
+        embed_dim: int = 0,  # the width of the learnable mask token (`mask_mode='token'`)
+        mask_ratio: float = 0.75,  # fraction of tokens masked, in (0, 1)
+        mask_mode: str = 'drop',  # 'drop' (MAE), 'black' or 'token' (learnable mask token)
+        source_aug: str = 'none',  # extra source augmentations, e.g. 'mask+cutmix+color' (Appendix A)
+        **pixel_stats,  # pixel_mean, pixel_std of the normalisation
+    ):
+        super().__init__(**pixel_stats)
+        self.num_patches = num_patches
+        self.mask_ratio = check_mask_ratio(mask_ratio, allow_zero=False)
+        self.mask_mode = check_choice('mask_mode', mask_mode, MASK_MODES)
+        self.source_aug = SourceTransform.from_spec(source_aug, patch_size=patch_size, compile=False)
+        self.mask_token = None
+        if mask_mode == 'token':
+            self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+            nn.init.normal_(self.mask_token, std=0.02)
+
+    def forward(self, images, mask_ratio=None, noise=None, generator=None) -> list[Views]:
+        r = self.mask_ratio if mask_ratio is None else check_mask_ratio(mask_ratio)
+        if noise is None and r > 0:
+            noise = patch_noise(len(images), self.num_patches, generator, images.device)
+        source = images
+        if self.source_aug.ops:
+            source = self.in_pixels(self.source_aug, images, generator)
+        return [Views(source, images, r, noise, self.mask_mode, self.mask_token)]
+
+
+class TwoCropViews(PixelSpace):
+    "T of MoCo v3: two augmented crops, each the source of one pair and the target of the other."
+
+    def __init__(self, scale=(0.08, 1.0), colour: bool = True, **pixel_stats):
+        super().__init__(**pixel_stats)
+        self.views = TwoViews(scale, colour)
+
+    def forward(self, images, mask_ratio=None, noise=None, generator=None) -> list[Views]:
+        if isinstance(images, (tuple, list)):
+            v1, v2 = images
+        else:
+            v1, v2 = self.in_pixels(self.views, images, generator)
+        return [Views(v1, v2), Views(v2, v1)]
+
+
+class SameViews(nn.Module):
+    "T of the supervised model: the image is source and target."
+
+    def forward(self, images, mask_ratio=None, noise=None, generator=None) -> list[Views]:
+        return [Views(images, images)]
+
+# %% ../nbs/03_models.ipynb #d1d27f7f
+@TRANSFORMS.register('mask')
+def masked_views(parts: Parts) -> MaskedViews:
+    o = parts.options
+    return MaskedViews(
+        parts.encoder.num_patches,
+        parts.arch['patch_size'],
+        parts.arch['embed_dim'],
+        o['mask_ratio'],
+        o['mask_mode'],
+        o['source_aug'],
+    )
+
+
+@TRANSFORMS.register('two_crops')
+def two_crop_views(parts: Parts) -> TwoCropViews:
+    return TwoCropViews()
+
+
+@TRANSFORMS.register('same')
+def same_views(parts: Parts) -> SameViews:
+    return SameViews()
 
 # %% ../nbs/03_models.ipynb #ecdc2be4
 class PixelTarget(nn.Module):
     "MAE's target: the image's patches, each normalised to zero mean and unit variance (`norm_pix`)."
+
     differentiable = False
-    def __init__(self, patch_size:int, norm_pix:bool=True, eps:float=1e-6):
-        super().__init__(); self.patch_size, self.norm_pix, self.eps = patch_size, norm_pix, eps
-    def forward(self, model, imgs, labels=None):
-        t = model.encoder.patchify(imgs)                                          # [N, L, p*p*3]
+
+    def __init__(self, patch_size: int, norm_pix: bool = True, eps: float = 1e-6):
+        super().__init__()
+        self.patch_size, self.norm_pix, self.eps = patch_size, norm_pix, eps
+
+    def forward(self, images, labels=None):
+        t = patchify(images, self.patch_size)  # [N, L, p*p*3]
         if self.norm_pix:
             mean, var = t.mean(dim=-1, keepdim=True), t.var(dim=-1, keepdim=True)
-            t = (t - mean)/(var + self.eps)**.5
+            t = (t - mean) / (var + self.eps) ** 0.5
         return t
+
 
 class LabelTarget(nn.Module):
     "The supervised target: the class labels."
+
     differentiable = False
-    def forward(self, model, imgs, labels=None):
-        if labels is None: raise ValueError("the supervised model needs labels: call model(images, labels=labels)")
+
+    def forward(self, images, labels=None):
+        if labels is None:
+            raise ValueError("the supervised model needs labels: call model(images, labels=labels)")
         return labels
 
+
 class MomentumTarget(nn.Module):
-    """A momentum (EMA) copy of the online encoder (and projector), stop-gradient. `output='tokens'`: the full image's patch
-    tokens, layer-normalised without affine (R-MAE); `'projection'`: pooled features through the EMA projector (C-MAE, MoCo v3)."""
+    """A momentum (EMA) copy of the online encoder (and projector), stop-gradient. `output='tokens'`: the view's patch
+    tokens, layer-normalised without affine (R-MAE); `'projection'`: pooled features through the EMA projector
+    (C-MAE, MoCo v3)."""
+
     differentiable = False
-    def __init__(self, encoder:nn.Module, projector:nn.Module|None=None, output:str='tokens', pool:str='mean'):
+
+    def __init__(
+        self, encoder: nn.Module, projector: nn.Module | None = None, output: str = 'tokens', pool: str = 'mean'
+    ):
         super().__init__()
-        self.output, self.pool = check_choice('output', output, ['tokens', 'projection']), check_choice('pool', pool, ['mean', 'cls'])
+        self.output = check_choice('output', output, ['tokens', 'projection'])
+        self.pool = check_choice('pool', pool, ['mean', 'cls'])
         self.encoder = copy.deepcopy(encoder).requires_grad_(False)
-        self.projector = copy.deepcopy(projector).requires_grad_(False) if projector is not None else None
+        self.projector = None
+        if projector is not None:
+            self.projector = copy.deepcopy(projector).requires_grad_(False)
+
     @torch.no_grad()
-    def update(self, online_encoder:nn.Module, online_projector:nn.Module|None, momentum:float):
+    def update(self, online_encoder: nn.Module, online_projector: nn.Module | None, momentum: float):
         "EMA step: `target = momentum * target + (1 - momentum) * online`."
-        pairs = [(self.encoder, online_encoder)] + ([(self.projector, online_projector)] if self.projector is not None else [])
+        pairs = [(self.encoder, online_encoder)]
+        if self.projector is not None:
+            pairs.append((self.projector, online_projector))
         for tgt, src in pairs:
-            tp, sp = [p for p in tgt.parameters()], [p for p in src.parameters()]
-            torch._foreach_lerp_(tp, sp, 1 - momentum) if tp else None
-            for tb, sb in zip(tgt.buffers(), src.buffers()): tb.copy_(sb)
+            tp, sp = list(tgt.parameters()), list(src.parameters())
+            if tp:
+                torch._foreach_lerp_(tp, sp, 1 - momentum)
+            for tb, sb in zip(tgt.buffers(), src.buffers()):
+                tb.copy_(sb)
+
     @torch.no_grad()
-    def forward(self, model, imgs, labels=None):
-        z = self.encoder.forward_encoder(imgs, 0.)[0]                             # [N, 1 + L, D], full image
-        if self.output == 'tokens': return F.layer_norm(z[:, 1:], z.shape[-1:], eps=1e-6)   # [N, L, D]
+    def forward(self, images, labels=None):
+        z = self.encoder.forward_encoder(images, 0.0)[0]  # [N, 1 + L, D], the whole view
+        if self.output == 'tokens':
+            return F.layer_norm(z[:, 1:], z.shape[-1:], eps=1e-6)  # [N, L, D]
         z = z[:, 1:].mean(1) if self.pool == 'mean' else z[:, 0]
-        return self.projector(z)                                                  # [N, dim]
+        return self.projector(z)  # [N, proj_dim]
+
+# %% ../nbs/03_models.ipynb #89429674
+@TARGETS.register('pixels', dim=lambda parts: parts.arch['patch_size'] ** 2 * 3)
+def pixel_target(parts: Parts) -> PixelTarget:
+    return PixelTarget(parts.arch['patch_size'], parts.options['norm_pix'])
+
+
+@TARGETS.register('momentum_tokens', dim=lambda parts: parts.arch['embed_dim'])
+def momentum_tokens(parts: Parts) -> MomentumTarget:
+    return MomentumTarget(parts.encoder, output='tokens')
+
+
+@TARGETS.register('momentum_projection', dim=lambda parts: parts.arch['proj_dim'])
+def momentum_projection(parts: Parts) -> MomentumTarget:
+    return MomentumTarget(parts.encoder, parts.similarity.projector, 'projection', parts.options['pool'])
+
+
+@TARGETS.register('labels', dim=lambda parts: parts.options['num_classes'])
+def label_target(parts: Parts) -> LabelTarget:
+    return LabelTarget()
 
 # %% ../nbs/03_models.ipynb #25bf5962
 class MAEDecoder(nn.Module):
@@ -336,242 +649,227 @@ class Classifier(nn.Module):
         else: loss = F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
         return loss, logits
 
-# %% ../nbs/03_models.ipynb #efd5be35
-class TwoViews(nn.Module):
-    "Two augmented views of a batch, on its device: random resized crop (`scale`) back to the same size, flip, SimSiam colour."
-    def __init__(self, scale=(0.08, 1.0), colour:bool=True):
-        super().__init__(); self.scale, self.colour = scale, ColorAugment(compile=False) if colour else None
-    def view(self, x, generator=None):
-        from torchvision.ops import roi_align
-        N, _, H, W = x.shape
-        u = torch.rand(N, 5, generator=generator)
-        area = (self.scale[0] + u[:, 0]*(self.scale[1] - self.scale[0]))*H*W
-        asp = torch.exp(math.log(3/4) + u[:, 1]*(math.log(4/3) - math.log(3/4)))
-        h, w = (area/asp).sqrt().clamp(1, H), (area*asp).sqrt().clamp(1, W)
-        y0, x0 = u[:, 2]*(H - h), u[:, 3]*(W - w)
-        boxes = torch.stack([torch.arange(N, dtype=torch.float), x0, y0, x0 + w, y0 + h], 1).to(x)
-        out = roi_align(x, boxes, (H, W), spatial_scale=1., sampling_ratio=2, aligned=True)
-        flip = (u[:, 4] < 0.5).to(x.device)
-        out = torch.where(flip.view(N, 1, 1, 1), out.flip(-1), out)
-        return self.colour(out, generator) if self.colour is not None else out
-    def forward(self, x, generator=None): return self.view(x, generator), self.view(x, generator)
+# %% ../nbs/03_models.ipynb #14587b44
+@SIMILARITIES.register('reconstruction')
+def reconstruction(parts: Parts) -> Reconstruction:
+    return Reconstruction(parts.decoder(parts.target_dim))
+
+
+@SIMILARITIES.register('contrastive')
+def contrastive(parts: Parts) -> Contrastive:
+    a, o = parts.arch, parts.options
+    projector = mlp(3, a['embed_dim'], a['mlp_dim'], a['proj_dim'])
+    predictor = mlp(2, a['proj_dim'], a['mlp_dim'], a['proj_dim'])
+    decoder = parts.decoder(a['embed_dim']) if o['decoder'] else None
+    return Contrastive(projector, predictor, o['loss'] or 'infonce', o['temperature'], decoder, o['pool'])
+
+
+@SIMILARITIES.register('classifier')
+def classifier(parts: Parts) -> Classifier:
+    o = parts.options
+    return Classifier(parts.arch['embed_dim'], o['num_classes'], o['pool'], o['label_smoothing'])
 
 # %% ../nbs/03_models.ipynb #f8e14092
 @dataclass
 class SiameseOutput:
     "What a forward pass returns: the loss, the prediction (pixels, tokens, embedding or logits) and the mask (1 = masked)."
+
     loss: torch.Tensor
-    pred: torch.Tensor|None = None
-    mask: torch.Tensor|None = None
+    pred: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
     terms: dict = field(default_factory=dict)
 
+
 class Siamese(nn.Module):
-    """`L(x) = D(f(T_src(x)), f_tgt(T_tgt(x)))`: `encoder` is f, `target` is f_tgt, `similarity` is D. `mask_ratio` sets T_src
-    for the masked methods; `views` (MoCo v3) makes two augmented views and the loss is symmetrised."""
-    def __init__(self, encoder:ViTEncoder, target:nn.Module, similarity:nn.Module, mask_ratio:float=0.75,
-                 views:nn.Module|None=None, name:str='siamese'):
+    "`L(x) = D(f(T_src(x)), f_tgt(T_tgt(x)))`: `transform` is T, `encoder` is f, `target` is f_tgt, `similarity` is D."
+
+    def __init__(
+        self,
+        transform: nn.Module,  # T: images -> list of `Views`
+        encoder: ViTEncoder,  # f
+        target: nn.Module,  # f_tgt: (target view, labels) -> target
+        similarity: nn.Module,  # D: (latent, mask, ids_restore, target) -> (loss, prediction)
+        name: str = 'siamese',
+    ):
         super().__init__()
-        self.encoder, self.target, self.similarity, self.views = encoder, target, similarity, views
-        self.mask_ratio, self.name = mask_ratio, name
+        self.transform, self.encoder, self.target, self.similarity = transform, encoder, target, similarity
+        self.name = name
 
     @property
-    def projector(self): return getattr(self.similarity, 'projector', None)
+    def projector(self):
+        return getattr(self.similarity, 'projector', None)
 
-    def forward(self, images, # (N, 3, H, W), or a pair of views for MoCo v3
-                mask_ratio:float|None=None, # source masking ratio (default: the model's)
-                noise=None, # (N, L) masking noise; the patches with the smallest noise are kept
-                labels=None, # class labels (supervised)
-                generator=None, # draws the noise (and MoCo's views) when given
-               ) -> SiameseOutput:
-        r = self.mask_ratio if mask_ratio is None else mask_ratio
-        if self.views is not None:                                                 # MoCo v3: symmetric, two views
-            v1, v2 = images if isinstance(images, (tuple, list)) else self.views(images, generator)
-            l12, q1, _ = self.one_way(v1, v2, 0., None, labels, generator)
-            l21, _, _ = self.one_way(v2, v1, 0., None, labels, generator)
-            return SiameseOutput(l12 + l21, q1, None, dict(loss_12=l12.detach(), loss_21=l21.detach()))
-        loss, pred, mask = self.one_way(images, images, r, noise, labels, generator)
-        return SiameseOutput(loss, pred, mask)
+    @property
+    def mask_ratio(self) -> float:
+        "The transform's default masking ratio (0 for methods that do not mask)."
+        return getattr(self.transform, 'mask_ratio', 0.0)
 
-    def one_way(self, source, target_view, mask_ratio, noise, labels, generator):
-        "D(f(T_src(source)), f_tgt(target_view))."
-        latent, mask, ids_restore = self.encoder.forward_encoder(source, mask_ratio, noise, generator)   # f(T_src(x))
-        if getattr(self.target, 'differentiable', False): t = self.target(self, target_view, labels)
+    @property
+    def has_momentum_target(self) -> bool:
+        return hasattr(self.target, 'update')
+
+    def forward(
+        self,
+        images,  # (N, 3, H, W) normalised images (the shared crop), or a pair of views for MoCo v3
+        mask_ratio: float | None = None,  # source masking ratio (default: the transform's)
+        noise=None,  # (N, L) masking noise; the patches with the smallest noise are kept
+        labels=None,  # class labels (supervised)
+        generator=None,  # draws the noise, the source augmentations and MoCo's views
+    ) -> SiameseOutput:
+        pairs = self.transform(images, mask_ratio=mask_ratio, noise=noise, generator=generator)
+        outs = [self.pair_loss(views, labels) for views in pairs]
+        if len(outs) == 1:
+            return SiameseOutput(*outs[0])
+        loss = outs[0][0]
+        for other in outs[1:]:
+            loss = loss + other[0]
+        terms = {f'loss_{i + 1}': out[0].detach() for i, out in enumerate(outs)}
+        return SiameseOutput(loss, outs[0][1], None, terms)
+
+    def pair_loss(self, views: Views, labels=None):
+        "`D(f(source), sg(f_tgt(target)))` for one pair of views: (loss, prediction, mask)."
+        latent, mask, ids_restore = self.encoder.forward_encoder(
+            views.source, views.mask_ratio, views.noise, mask_mode=views.mask_mode, mask_token=views.mask_token
+        )
+        if getattr(self.target, 'differentiable', False):
+            t = self.target(views.target, labels)
         else:
-            with torch.no_grad(): t = self.target(self, target_view, labels)      # f_tgt(T_tgt(x)), stop-gradient
-        loss, pred = self.similarity(latent, mask, ids_restore, t)                 # D
+            with torch.no_grad():
+                t = self.target(views.target, labels)  # stop-gradient
+        loss, pred = self.similarity(latent, mask, ids_restore, t)
         return loss, pred, mask
 
-    def group_matcher(self, coarse:bool=False) -> dict:
+    def group_matcher(self, coarse: bool = False) -> dict:
         "Layer groups for timm's layer-wise lr decay: stem, then one group per encoder block; heads get the top scale."
-        return dict(stem=r'^encoder\.(?:cls_token|pos_embed|patch_embed)', blocks=[(r'^encoder\.blocks\.(\d+)', None), (r'^encoder\.norm', (99999,))])
+        return dict(
+            stem=r'^encoder\.(?:cls_token|pos_embed|patch_embed)',
+            blocks=[(r'^encoder\.blocks\.(\d+)', None), (r'^encoder\.norm', (99999,))],
+        )
 
     @torch.no_grad()
-    def update_target(self, momentum:float):
+    def update_target(self, momentum: float):
         "EMA update of a momentum target (no-op for MAE and supervised)."
-        if isinstance(self.target, MomentumTarget): self.target.update(self.encoder, self.projector, momentum)
+        if self.has_momentum_target:
+            self.target.update(self.encoder, self.projector, momentum)
 
-    def encode(self, images, mask_ratio:float=0., noise=None, pool:str='mean', blocks=None, **kw):
-        "Pooled encoder features (see `ViTEncoder.encode`)."
+    def encode(self, images, mask_ratio: float = 0.0, noise=None, pool: str = 'mean', blocks=None, **kw):
+        "Pooled encoder features (see `ViTEncoder.encode`); `mask_mode='token'` uses the transform's mask token."
+        if kw.get('mask_mode') == 'token':
+            kw.setdefault('mask_token', getattr(self.transform, 'mask_token', None))
         return self.encoder.encode(images, mask_ratio, noise, pool, blocks, **kw)
 
     def logits(self, images):
         "Class logits of the full images (supervised / fine-tuned models)."
-        if not isinstance(self.similarity, Classifier): raise ValueError(f"{self.name} has no classifier head; fine-tune or probe it first")
-        return self.similarity.logits(self.encoder.forward_encoder(images, 0.)[0])
+        if not isinstance(self.similarity, Classifier):
+            raise ValueError(f"{self.name} has no classifier head; fine-tune or probe it first")
+        return self.similarity.logits(self.encoder.forward_encoder(images, 0.0)[0])
 
-def momentum_schedule(step:int, total_steps:int, base:float=0.99, final:float=1.0) -> float:
+
+def momentum_schedule(step: int, total_steps: int, base: float = 0.99, final: float = 1.0) -> float:
     "MoCo v3's cosine momentum schedule from `base` to `final` over `total_steps`."
-    t = min(max(step, 0), total_steps)/max(total_steps, 1)
-    return final - (final - base)*(math.cos(math.pi*t) + 1)/2
+    t = min(max(step, 0), total_steps) / max(total_steps, 1)
+    return final - (final - base) * (math.cos(math.pi * t) + 1) / 2
+
+# %% ../nbs/03_models.ipynb #c6fe515a
+register_method('mae', 'mask', 'pixels', 'reconstruction', doc='MAE: masked patches, norm-pix target, decoder + MSE')
+register_method(
+    'r_mae', 'mask', 'momentum_tokens', 'reconstruction',
+    doc="R-MAE (reconstruction): the decoder predicts the EMA encoder's layer-normalised tokens",
+)
+register_method(
+    'c_mae', 'mask', 'momentum_projection', 'contrastive', decoder=True,
+    doc="C-MAE (reconstruction): MAE's decoder with mask tokens, pooled, projector + predictor, InfoNCE",
+)
+register_method(
+    'c_mae_masktoken', 'mask', 'momentum_projection', 'contrastive', mask_mode='token', decoder=False,
+    doc='C-MAE, second reading (reconstruction): learnable mask tokens in the encoder, no decoder, InfoNCE',
+)
+register_method(
+    'mocov3', 'two_crops', 'momentum_projection', 'contrastive', decoder=False,
+    doc='MoCo v3: two augmented crops, EMA encoder + projector, symmetric InfoNCE',
+)
+register_method('vit', 'same', 'labels', 'classifier', doc='supervised ViT: labels, linear head, cross-entropy')
 
 # %% ../nbs/03_models.ipynb #ca8cd4e5
 ARCHS = {
-    'vit_base_patch16':  dict(img_size=224, patch_size=16, embed_dim=768, depth=12, num_heads=12),
+    'vit_base_patch16': dict(img_size=224, patch_size=16, embed_dim=768, depth=12, num_heads=12),
     'vit_small_patch16': dict(img_size=224, patch_size=16, embed_dim=384, depth=12, num_heads=6),
-    'vit_tiny_patch16':  dict(img_size=224, patch_size=16, embed_dim=192, depth=12, num_heads=3),
-    'vit_cpu_patch8':    dict(img_size=64, patch_size=8, embed_dim=192, depth=6, num_heads=3),    # CPU preset: 64 px, 64 tokens
-    'vit_micro_patch4':  dict(img_size=32, patch_size=4, embed_dim=96, depth=3, num_heads=3),     # CPU preset: 32 px, 64 tokens
-    'vit_nano_patch8':   dict(img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2),     # tests: 32 px, 16 tokens
+    'vit_tiny_patch16': dict(img_size=224, patch_size=16, embed_dim=192, depth=12, num_heads=3),
+    'vit_cpu_patch8': dict(img_size=64, patch_size=8, embed_dim=192, depth=6, num_heads=3),  # CPU: 64 px, 64 tokens
+    'vit_micro_patch4': dict(img_size=32, patch_size=4, embed_dim=96, depth=3, num_heads=3),  # CPU: 32 px, 64 tokens
+    'vit_nano_patch8': dict(img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2),  # tests: 32 px, 16 tokens
 }
-HEADS = {  # decoder and projector sizes by architecture: the paper's defaults for the 224 px models, smaller for the presets
-    'vit_base_patch16':  dict(decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256),
-    'vit_small_patch16': dict(decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256),
-    'vit_tiny_patch16':  dict(decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256),
-    'vit_cpu_patch8':    dict(decoder_embed_dim=128, decoder_depth=2, decoder_num_heads=4, mlp_dim=512, proj_dim=128),
-    'vit_micro_patch4':  dict(decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=2, mlp_dim=256, proj_dim=64),
-    'vit_nano_patch8':   dict(decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2, mlp_dim=64, proj_dim=32),
+_PAPER_HEADS = dict(decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256)
+HEADS = {  # decoder and projector sizes by architecture: the paper's for the 224 px models, smaller for the presets
+    'vit_base_patch16': _PAPER_HEADS,
+    'vit_small_patch16': _PAPER_HEADS,
+    'vit_tiny_patch16': _PAPER_HEADS,
+    'vit_cpu_patch8': dict(decoder_embed_dim=128, decoder_depth=2, decoder_num_heads=4, mlp_dim=512, proj_dim=128),
+    'vit_micro_patch4': dict(decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=2, mlp_dim=256, proj_dim=64),
+    'vit_nano_patch8': dict(decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2, mlp_dim=64, proj_dim=32),
 }
-METHODS = ('mae', 'r_mae', 'c_mae', 'mocov3', 'vit')
+OPTIONS = dict(  # create_model's method options and their defaults (a method's recipe may change them)
+    mask_ratio=0.75,  # source masking ratio of the masked methods
+    mask_mode='drop',  # how masked tokens enter the encoder: 'drop' (MAE), 'black', 'token' (learnable token)
+    source_aug='none',  # extra source augmentations (Appendix A), e.g. 'mask+cutmix+color'
+    norm_pix=True,  # MAE: per-patch normalised pixel target
+    loss=None,  # C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study); MoCo v3: 'infonce'
+    temperature=0.2,  # InfoNCE temperature
+    decoder=True,  # contrastive similarity: pool MAE's decoder output (True) or the encoder's tokens
+    num_classes=1000,  # supervised head
+    label_smoothing=0.0,
+    pool='mean',  # pooling of the contrastive and classifier heads ('mean' or 'cls')
+)
+
 
 def list_models() -> list[str]:
     "Every name `create_model` accepts."
     return [f'{m}_{a}' if m != 'vit' else a for m in METHODS for a in ARCHS]
 
-def parse_model_name(name:str) -> tuple[str, str]:
+
+def parse_model_name(name: str) -> tuple[str, str]:
     "Split a model name into (method, architecture); a clear error listing the known names otherwise."
-    if name in ARCHS: return 'vit', name
+    if name in ARCHS:
+        return 'vit', name
     for m in sorted(METHODS, key=len, reverse=True):
-        if name.startswith(m + '_') and name[len(m) + 1:] in ARCHS: return m, name[len(m) + 1:]
+        if name.startswith(m + '_') and name[len(m) + 1 :] in ARCHS:
+            return m, name[len(m) + 1 :]
     check_choice('model', name, list_models())
 
-def create_model(name:str, # see `list_models()`
-                 mask_ratio:float=0.75, # source masking ratio of the masked methods
-                 norm_pix:bool=True, # MAE: per-patch normalised pixel target
-                 loss:str|None=None, # C-MAE: 'infonce' (default) or 'l2' (normalised L2, as the augmentation study); MoCo v3: 'infonce'
-                 temperature:float=0.2, # InfoNCE temperature
-                 num_classes:int=1000, # supervised head
-                 label_smoothing:float=0.,
-                 drop_path_rate:float=0.,
-                 pool:str='mean', # pooling of the contrastive and classifier heads ('mean' or 'cls')
-                 **overrides, # architecture and head sizes: img_size, patch_size, embed_dim, depth, num_heads, decoder_*, mlp_dim, proj_dim
-                ) -> Siamese:
-    "Build a model of the siamese framework by name."
-    method, arch = parse_model_name(name)
-    if method in ('mae', 'r_mae', 'c_mae'): check_mask_ratio(mask_ratio, allow_zero=False)
-    cfg = {**ARCHS[arch], **HEADS[arch]}
-    unknown = set(overrides) - set(cfg)
-    if unknown: raise ValueError(f"unknown option(s) {sorted(unknown)} for create_model; known: {sorted(cfg)}")
-    cfg.update(overrides)
-    enc = ViTEncoder(cfg['img_size'], cfg['patch_size'], 3, cfg['embed_dim'], cfg['depth'], cfg['num_heads'], drop_path_rate=drop_path_rate)
-    dec = lambda out_dim: MAEDecoder(enc.num_patches, cfg['embed_dim'], out_dim, cfg['decoder_embed_dim'], cfg['decoder_depth'], cfg['decoder_num_heads'])
-    if method == 'mae':
-        return Siamese(enc, PixelTarget(cfg['patch_size'], norm_pix), Reconstruction(dec(cfg['patch_size']**2*3)), mask_ratio, name=name)
-    if method == 'r_mae':
-        return Siamese(enc, MomentumTarget(enc, output='tokens'), Reconstruction(dec(cfg['embed_dim'])), mask_ratio, name=name)
-    if method == 'c_mae':
-        # the decoder predicts encoder-width tokens at every position (mask tokens included); their mean goes through the
-        # projector and predictor; the target is the EMA encoder's mean token of the full image through the EMA projector
-        proj = mlp(3, cfg['embed_dim'], cfg['mlp_dim'], cfg['proj_dim'])
-        sim = Contrastive(proj, mlp(2, cfg['proj_dim'], cfg['mlp_dim'], cfg['proj_dim']), loss or 'infonce', temperature, dec(cfg['embed_dim']), 'mean')
-        return Siamese(enc, MomentumTarget(enc, proj, 'projection', 'mean'), sim, mask_ratio, name=name)
-    if method == 'mocov3':
-        proj = mlp(3, cfg['embed_dim'], cfg['mlp_dim'], cfg['proj_dim'])
-        sim = Contrastive(proj, mlp(2, cfg['proj_dim'], cfg['mlp_dim'], cfg['proj_dim']), loss or 'infonce', temperature, None, 'cls' if pool == 'cls' else pool)
-        return Siamese(enc, MomentumTarget(enc, proj, 'projection', pool), sim, 0., views=TwoViews(), name=name)
-    return Siamese(enc, LabelTarget(), Classifier(cfg['embed_dim'], num_classes, pool, label_smoothing), 0., name=name)
 
-# %% ../nbs/03_models.ipynb #3504537c
-def param_groups(model:nn.Module, weight_decay:float=0.05) -> list[dict]:
-    "AdamW parameter groups: no weight decay on norms, biases, tokens and position embeddings (trainable parameters only)."
-    from timm.optim import param_groups_weight_decay
-    skip = {n for n, p in model.named_parameters() if n.split('.')[-1] in ('cls_token', 'mask_token', 'pos_embed', 'decoder_pos_embed')}
-    return param_groups_weight_decay(model, weight_decay, no_weight_decay_list=skip)
+def _method_options(method: Method, given: dict) -> dict:
+    "The method's options: `OPTIONS`, then the recipe's, then those given (None means 'the default')."
+    unknown = set(given) - set(OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)} for create_model; known: {sorted(OPTIONS)}")
+    return {**OPTIONS, **method.options, **{k: v for k, v in given.items() if v is not None}}
 
-def make_optimizer(model:nn.Module, lr:float=1.5e-4, weight_decay:float=0.05, betas=(0.9, 0.95), fused:bool=True,
-                   groups:list[dict]|None=None, # parameter groups (default: `param_groups(model, weight_decay)`)
-                  ) -> torch.optim.Optimizer:
-    "AdamW (MAE's betas by default) over `groups`; fused where PyTorch has it, else for-each."
-    if groups is None: groups = param_groups(model, weight_decay)
-    try: return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=fused)
-    except (RuntimeError, ValueError): return torch.optim.AdamW(groups, lr=lr, betas=betas, foreach=True)
 
-def resolve_precision(precision:str, device) -> str:
-    "'auto' -> 'bf16' where the hardware computes in bf16, 'fp16' on older GPUs, else 'fp32'; other values are checked and returned."
-    check_choice('precision', precision, ['auto', 'bf16', 'fp16', 'fp32'])
-    if precision != 'auto': return precision
-    dev = torch.device(device)
-    if dev.type == 'cuda': return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    if dev.type == 'cpu':
-        try: return 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'fp32'
-        except (AttributeError, RuntimeError): return 'fp32'
-    return 'fp32'
-
-def set_attention(model:nn.Module, kind:str='fused') -> nn.Module:
-    "Run every attention layer with PyTorch's fused `scaled_dot_product_attention` ('fused') or explicit matmul + softmax ('math')."
-    check_choice('attention', kind, ['fused', 'math'])
-    for mod in model.modules():
-        if hasattr(mod, 'fused_attn'): mod.fused_attn = kind == 'fused'
-    return model
-
-class TrainStep:
-    "One optimisation step of a model of the siamese framework: forward (autocast), backward (scaled for fp16), optimiser step."
-    def __init__(self, model:nn.Module, optimizer:torch.optim.Optimizer, precision:str='auto', compile:bool=False,
-                 device=None, grad_clip:float|None=None,
-                 attention:str='auto', # 'fused', 'math', or 'auto': fused on GPUs, math on CPUs (measured faster there, benchmarks/mae_step.py)
-                ):
-        self.model, self.optimizer, self.grad_clip = model, optimizer, grad_clip
-        self.device = torch.device(device) if device is not None else next(model.parameters()).device
-        check_choice('attention', attention, ['auto', 'fused', 'math'])
-        self.attention = ('math' if self.device.type == 'cpu' else 'fused') if attention == 'auto' else attention
-        set_attention(model, self.attention)
-        self.precision = resolve_precision(precision, self.device)
-        self.dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16, 'fp32': torch.float32}[self.precision]
-        self.scaler = torch.amp.GradScaler(self.device.type) if self.precision == 'fp16' else None
-        self.compile = bool(compile)
-        self.use(model)
-    def use(self, module:nn.Module):
-        "Run forwards through `module`: the model, or a wrapper of it such as DistributedDataParallel; compiled if the step compiles."
-        self._eager, self._compile_pending = module, self.compile
-        self.forward = torch.compile(module) if self.compile else module
-        return self
-    def run_forward(self, images, **kw) -> SiameseOutput:
-        "Forward under the step's autocast, through the module the step uses (see `use`), compiled if the step compiles."
-        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.precision != 'fp32'):
-            if self._compile_pending: return self._first_compiled(images, **kw)
-            return self.forward(images, **kw)
-    def _first_compiled(self, images, **kw):
-        "The first compiled call compiles; if the compiler fails (no C++ toolchain, an unsupported op), warn once and run eager."
-        import warnings, torch._dynamo
-        self._compile_pending = False
-        try: return self.forward(images, **kw)
-        except torch._dynamo.exc.BackendCompilerFailed as e:
-            cause = getattr(e, 'inner_exception', None) or e.__cause__ or e
-            warnings.warn(f"torch.compile failed ({type(cause).__name__}: {str(cause).strip()[:300]}); training continues without compile", RuntimeWarning)
-            self.forward = self._eager
-            return self._eager(images, **kw)
-    def backward(self, loss):
-        "Accumulate gradients of `loss` (scaled for fp16)."
-        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-    def step(self):
-        "Clip (optional), optimiser step, clear the gradients."
-        if self.grad_clip:
-            if self.scaler is not None: self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        if self.scaler is not None: self.scaler.step(self.optimizer); self.scaler.update()
-        else: self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-    def __call__(self, images, **kw) -> SiameseOutput:
-        "Forward, backward and optimiser step on one batch."
-        out = self.run_forward(images, **kw)
-        self.backward(out.loss); self.step()
-        return out
+def create_model(
+    name: str,  # see `list_models()`
+    drop_path_rate: float = 0.0,  # stochastic depth of the encoder
+    transform: str | None = None,  # swap the method's transform for another registered one
+    target: str | None = None,  # swap the method's target
+    similarity: str | None = None,  # swap the method's similarity
+    **options,  # `OPTIONS` (mask_ratio, mask_mode, source_aug, norm_pix, loss, ...) and `ARCHS` / `HEADS` sizes
+) -> Siamese:
+    "Build a model of the siamese framework by name: the encoder, then the method's transform, similarity and target."
+    method_name, arch_name = parse_model_name(name)
+    method = METHODS[method_name]
+    arch = {**ARCHS[arch_name], **HEADS[arch_name]}
+    arch.update({k: options.pop(k) for k in list(options) if k in arch})
+    opts = _method_options(method, options)
+    names = dict(transform=transform or method.transform, target=target or method.target)
+    names['similarity'] = similarity or method.similarity
+    for kind, registry in (('transform', TRANSFORMS), ('target', TARGETS), ('similarity', SIMILARITIES)):
+        registry.builder(names[kind])  # a clear error for an unknown name, before anything is built
+    encoder = ViTEncoder(
+        arch['img_size'], arch['patch_size'], 3, arch['embed_dim'], arch['depth'], arch['num_heads'],
+        drop_path_rate=drop_path_rate,
+    )
+    parts = Parts(arch, opts, encoder)
+    tf = TRANSFORMS.builder(names['transform'])(parts)
+    parts.target_dim = TARGETS.info[names['target']].get('dim', lambda parts: 0)(parts)
+    parts.similarity = SIMILARITIES.builder(names['similarity'])(parts)
+    tgt = TARGETS.builder(names['target'])(parts)
+    return Siamese(tf, encoder, tgt, parts.similarity, name=name)

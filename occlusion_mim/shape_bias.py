@@ -107,7 +107,7 @@ def shape_bias(model_or_fn, # a classifier: a model from `create_model` with a h
                device=None, # default: the model's device (CPU for a function)
               ) -> ShapeBias:
     "Shape bias of a classifier on cue-conflict stimuli (Geirhos et al. 2019 protocol)."
-    from occlusion_mim.train import normalize as _norm
+    from occlusion_mim.data import normalize as _norm
     fn, module = _logits_fn(model_or_fn)
     space = label_space(label_space_name)
     table, load = load_stimuli(stimuli)

@@ -16,17 +16,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
-from .data import ShapesTextures, few_image_set, image_folder, PHOTOS, load_images, RepeatedImages
-from .augment import CropFlip, SourceTransform, to_float
-from .models import (create_model, parse_model_name, TrainStep, param_groups, make_optimizer, momentum_schedule, Siamese,
-                                  Classifier, MomentumTarget, LayerNorm)
+from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
+from .data import unlabelled_folder, has_class_folders
+from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
+from .augment import CropFlip
+from .models import create_model, parse_model_name, momentum_schedule, Siamese, Classifier, SiameseOutput
 from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
-__all__ = ['MODES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'EMBEDDED', 'METRIC_COLUMNS', 'TrainConfig', 'check_config', 'normalize',
-           'EvalTransform', 'build_data', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model',
-           'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'resolve_device', 'NonFiniteLoss',
-           'evaluate', 'train', 'main']
+__all__ = ['MODES', 'EMBEDDED', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'TrainConfig', 'check_config', 'build_data', 'EpochBatches',
+           'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups', 'make_optimizer',
+           'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState', 'setup', 'restore',
+           'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'train_step', 'train_epoch', 'end_epoch',
+           'train', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -34,7 +37,7 @@ class TrainConfig:
     mode: str = 'pretrain'          # 'pretrain', 'finetune' or 'probe'
     model: str = 'mae_vit_nano_patch8'  # a name of `occlusion_mim.models.list_models()`, or an architecture name with --method
     method: str = ''                # optional: 'mae', 'r_mae', 'c_mae', 'mocov3' or 'vit', combined with an architecture --model (e.g. vit_small_patch16)
-    data: str = 'shapes'            # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', 'images:FOLDER' (a few-image set), an image folder or an ImageNet / ImageNet-100 root
+    data: str = 'shapes'            # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', 'images:FOLDER' (a few-image set), a folder (class sub-folders; pretraining: plain images too) or an ImageNet / ImageNet-100 root
     out: str = 'runs/run'           # run folder: checkpoint.pt, metrics.csv, run.json
     epochs: int = 1                 # training epochs
     batch_size: int = 64            # images per process and step (effective batch = batch_size x accum_iter x processes)
@@ -96,46 +99,46 @@ def check_config(c:TrainConfig) -> TrainConfig:
     return c
 
 # %% ../nbs/05_train.ipynb #41907c00
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
-def normalize(x:torch.Tensor) -> torch.Tensor:
-    "ImageNet normalisation of a [0, 1] batch (N, 3, H, W), on its device."
-    m = torch.tensor(IMAGENET_MEAN, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    s = torch.tensor(IMAGENET_STD, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    return (x - m)/s
-
-class EvalTransform:
-    "Resize the short side to size/0.875, centre-crop `size`; float tensor in [0, 1] (uint8 with `as_float=False`)."
-    def __init__(self, size:int, as_float:bool=True): self.size, self.as_float = size, as_float
-    def __call__(self, img):
-        from torchvision.transforms.v2 import functional as TF
-        img = TF.center_crop(TF.resize(img, int(round(self.size/0.875)), antialias=True), [self.size, self.size])
-        out = TF.pil_to_tensor(img) if not isinstance(img, torch.Tensor) else img
-        return to_float(out) if self.as_float else out
-
 EMBEDDED = ('shapes', 'photos', 'photos:N', 'images:FOLDER (a few-image set from your files)')
 
-def build_data(c:TrainConfig, img_size:int, train:bool=True):
+
+def _train_transform(c: TrainConfig, img_size: int) -> CropFlip:
+    "The shared crop + flip, uint8 out of the workers (the loop makes floats on the device)."
+    crop_min = c.crop_min or (0.2 if c.mode == 'pretrain' else 0.08)
+    return CropFlip(img_size, scale=(crop_min, 1.0), as_float=False)
+
+
+def _few_images(c: TrainConfig, tf):
+    "`photos`, `photos:N` or `images:FOLDER`: a few unlabelled images repeated to `epoch_length` samples."
+    d = c.data
+    if c.mode != 'pretrain':
+        raise ValueError(f"--data {d} is a pretraining set (a few unlabelled images); fine-tune on 'shapes' or a labelled folder")
+    if d.startswith('images:'):
+        src = Path(d.split(':', 1)[1]).expanduser()
+        if not src.exists():
+            raise FileNotFoundError(f"--data {d}: {src} does not exist (give a folder of images or an image file)")
+        imgs, names = load_images(src)
+        return RepeatedImages(imgs, names, c.epoch_length, tf, c.seed)
+    n = d.split(':')[1] if ':' in d else ''
+    n = int(n) if n.isdigit() else 10
+    return few_image_set('photos', n_images=n, epoch_length=c.epoch_length, transform=tf, seed=c.seed)
+
+
+def build_data(c: TrainConfig, img_size: int, train: bool = True):
     "The dataset `--data` names, with the shared crop + flip (train) or the evaluation transform."
-    # uint8 out of the workers (a quarter of the bytes to collate, pin and copy); the loop makes them floats on the device
-    tf = CropFlip(img_size, scale=(c.crop_min or (0.2 if c.mode == 'pretrain' else 0.08), 1.0), as_float=False) if train else EvalTransform(img_size, as_float=False)
+    tf = _train_transform(c, img_size) if train else EvalTransform(img_size, as_float=False)
     d = c.data
     if d == 'shapes':
-        return ShapesTextures(c.n_per_class if train else max(10, c.n_per_class//4), img_size, seed=c.seed, split='train' if train else 'val', transform=tf)
-    if d == 'photos' or d.startswith('photos:'):
-        if c.mode != 'pretrain': raise ValueError(f"--data {d} is a pretraining set (a few unlabelled photos); fine-tune on 'shapes' or a labelled folder")
-        n = int(d.split(':')[1]) if ':' in d and d.split(':')[1].isdigit() else 10
-        return few_image_set('photos', n_images=n, epoch_length=c.epoch_length, transform=tf, seed=c.seed)
-    if d.startswith('images:'):                                   # a few-image pretraining set from the user's files
-        if c.mode != 'pretrain': raise ValueError(f"--data {d} is a pretraining set (a few unlabelled images); fine-tune on a labelled folder")
-        src = d.split(':', 1)[1]
-        if not Path(src).expanduser().exists(): raise FileNotFoundError(f"--data {d}: {src} does not exist (give a folder of images or an image file)")
-        imgs, names = load_images(Path(src).expanduser())
-        return RepeatedImages(imgs, names, c.epoch_length, tf, c.seed)
+        n = c.n_per_class if train else max(10, c.n_per_class // 4)
+        return ShapesTextures(n, img_size, seed=c.seed, split='train' if train else 'val', transform=tf)
+    if d == 'photos' or d.startswith(('photos:', 'images:')):
+        return _few_images(c, tf)
     p = Path(d).expanduser()
-    if not p.exists(): raise FileNotFoundError(f"--data {d}: no such folder, and not an embedded set ({', '.join(EMBEDDED)})")
-    ds = image_folder(p, 'train' if train else 'val', transform=tf, seed=c.seed)
-    return ds
+    if not p.exists():
+        raise FileNotFoundError(f"--data {d}: no such folder, and not an embedded set ({', '.join(EMBEDDED)})")
+    if c.mode == 'pretrain' and p.is_dir() and not has_class_folders(p):
+        return unlabelled_folder(p, transform=tf, seed=c.seed)  # a plain folder of images: labels are not needed
+    return image_folder(p, 'train' if train else 'val', transform=tf, seed=c.seed)
 
 # %% ../nbs/05_train.ipynb #d2cdcb49
 class EpochBatches(torch.utils.data.Sampler):
@@ -175,27 +178,185 @@ def lr_at(c:TrainConfig, base_lr:float, epoch_float:float) -> float:
 # %% ../nbs/05_train.ipynb #34c0f943
 class ProbeHead(Classifier):
     "Linear-probe head: BatchNorm without affine, then a linear layer, on the frozen encoder's pooled features."
-    def __init__(self, embed_dim:int, num_classes:int, pool:str='mean'):
+
+    def __init__(self, embed_dim: int, num_classes: int, pool: str = 'mean'):
         super().__init__(embed_dim, num_classes, pool)
         self.fc_norm = nn.BatchNorm1d(embed_dim, affine=False, eps=1e-6)
         nn.init.trunc_normal_(self.head.weight, std=0.01)
 
-def build_model(c:TrainConfig, num_classes:int, device) -> tuple[Siamese, str]:
+
+def _load_init(model: Siamese, c: TrainConfig) -> str:
+    "Load `--init` into `model`; a line saying what was loaded."
+    try:
+        res = load_pretrained(model, c.init)
+    except CheckpointError as e:
+        raise CheckpointError(f"--init {c.init} does not fit --model {c.model}: {e}") from None
+    note = f"loaded {len(res.loaded)} tensors from {c.init} ({res.format}); missing {res.missing}"
+    return note + (f"; {'; '.join(res.notes)}" if res.notes else '')
+
+
+def build_model(c: TrainConfig, num_classes: int, device) -> tuple[Siamese, str]:
     "The model of the run, and a line saying what was loaded."
     note = ''
-    kw = dict(drop_path_rate=c.drop_path)
     if c.mode == 'pretrain':
-        model = create_model(c.model, mask_ratio=c.mask_ratio, loss=c.loss or None, **kw)
-    else:
-        model = create_model(c.model, num_classes=num_classes, label_smoothing=c.label_smoothing, **kw)
-        if c.init:
-            try: res = load_pretrained(model, c.init)
-            except CheckpointError as e: raise CheckpointError(f"--init {c.init} does not fit --model {c.model}: {e}") from None
-            note = f"loaded {len(res.loaded)} tensors from {c.init} ({res.format}); missing {res.missing}" + (f"; {'; '.join(res.notes)}" if res.notes else '')
-        if c.mode == 'probe':
-            model.similarity = ProbeHead(model.encoder.embed_dim, num_classes, 'mean')
-            model.encoder.requires_grad_(False)
+        model = create_model(
+            c.model, drop_path_rate=c.drop_path, mask_ratio=c.mask_ratio, loss=c.loss or None, source_aug=c.source_aug
+        )
+        return model.to(device), note
+    model = create_model(
+        c.model, drop_path_rate=c.drop_path, num_classes=num_classes, label_smoothing=c.label_smoothing
+    )
+    if c.init:
+        note = _load_init(model, c)
+    if c.mode == 'probe':
+        model.similarity = ProbeHead(model.encoder.embed_dim, num_classes, 'mean')
+        model.encoder.requires_grad_(False)
     return model.to(device), note
+
+# %% ../nbs/05_train.ipynb #3504537c
+NO_WEIGHT_DECAY = ('cls_token', 'mask_token', 'pos_embed', 'decoder_pos_embed')
+
+
+def param_groups(model: nn.Module, weight_decay: float = 0.05) -> list[dict]:
+    "AdamW parameter groups: no weight decay on norms, biases, tokens and position embeddings (trainable only)."
+    from timm.optim import param_groups_weight_decay
+
+    skip = {n for n, p in model.named_parameters() if n.split('.')[-1] in NO_WEIGHT_DECAY}
+    return param_groups_weight_decay(model, weight_decay, no_weight_decay_list=skip)
+
+
+def optimizer_groups(c: TrainConfig, model: nn.Module) -> list[dict]:
+    "The run's parameter groups: layer-wise lr decay when fine-tuning (`--layer-decay` < 1), else `param_groups`."
+    if c.mode == 'finetune' and c.layer_decay < 1:
+        from timm.optim import param_groups_layer_decay
+
+        skip = [n for n, _ in model.named_parameters() if n.split('.')[-1] in ('cls_token', 'mask_token', 'pos_embed')]
+        groups = param_groups_layer_decay(model, c.weight_decay, no_weight_decay_list=skip, layer_decay=c.layer_decay)
+    else:
+        groups = param_groups(model, c.weight_decay)
+    for g in groups:
+        g.setdefault('lr_scale', 1.0)
+    return groups
+
+
+def make_optimizer(
+    model: nn.Module,
+    lr: float = 1.5e-4,
+    weight_decay: float = 0.05,
+    betas=(0.9, 0.95),
+    fused: bool = True,
+    groups: list[dict] | None = None,  # parameter groups (default: `param_groups(model, weight_decay)`)
+) -> torch.optim.Optimizer:
+    "AdamW (MAE's betas by default) over `groups`; fused where PyTorch has it, else for-each."
+    if groups is None:
+        groups = param_groups(model, weight_decay)
+    try:
+        return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=fused)
+    except (RuntimeError, ValueError):
+        return torch.optim.AdamW(groups, lr=lr, betas=betas, foreach=True)
+
+
+def resolve_precision(precision: str, device) -> str:
+    "'auto' -> 'bf16' where the hardware computes in bf16, 'fp16' on older GPUs, else 'fp32'; others checked."
+    check_choice('precision', precision, ['auto', 'bf16', 'fp16', 'fp32'])
+    if precision != 'auto':
+        return precision
+    dev = torch.device(device)
+    if dev.type == 'cuda':
+        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if dev.type == 'cpu':
+        try:
+            return 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'fp32'
+        except (AttributeError, RuntimeError):
+            return 'fp32'
+    return 'fp32'
+
+
+def set_attention(model: nn.Module, kind: str = 'fused') -> nn.Module:
+    "Every attention layer with PyTorch's fused `scaled_dot_product_attention` ('fused') or matmul + softmax ('math')."
+    check_choice('attention', kind, ['fused', 'math'])
+    for mod in model.modules():
+        if hasattr(mod, 'fused_attn'):
+            mod.fused_attn = kind == 'fused'
+    return model
+
+# %% ../nbs/05_train.ipynb #83cc9f79
+class TrainStep:
+    "One optimisation step of a model: forward (autocast), backward (scaled for fp16), optimiser step."
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        precision: str = 'auto',
+        compile: bool = False,
+        device=None,
+        grad_clip: float | None = None,
+        attention: str = 'auto',  # 'fused', 'math', or 'auto': fused on GPUs, math on CPUs (measured faster there)
+    ):
+        self.model, self.optimizer, self.grad_clip = model, optimizer, grad_clip
+        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        check_choice('attention', attention, ['auto', 'fused', 'math'])
+        self.attention = attention
+        if attention == 'auto':
+            self.attention = 'math' if self.device.type == 'cpu' else 'fused'
+        set_attention(model, self.attention)
+        self.precision = resolve_precision(precision, self.device)
+        self.dtype = {'bf16': torch.bfloat16, 'fp16': torch.float16, 'fp32': torch.float32}[self.precision]
+        self.scaler = torch.amp.GradScaler(self.device.type) if self.precision == 'fp16' else None
+        self.compile = bool(compile)
+        self.use(model)
+
+    def use(self, module: nn.Module):
+        "Run forwards through `module` (the model, or its DistributedDataParallel wrapper); compiled if asked."
+        self._eager, self._compile_pending = module, self.compile
+        self.forward = torch.compile(module) if self.compile else module
+        return self
+
+    def run_forward(self, images, **kw) -> SiameseOutput:
+        "Forward under the step's autocast, through the module the step uses (see `use`), compiled if asked."
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.precision != 'fp32'):
+            if self._compile_pending:
+                return self._first_compiled(images, **kw)
+            return self.forward(images, **kw)
+
+    def _first_compiled(self, images, **kw):
+        "The first compiled call compiles; if the compiler fails (no C++ toolchain, ...), warn once and run eager."
+        import torch._dynamo
+
+        self._compile_pending = False
+        try:
+            return self.forward(images, **kw)
+        except torch._dynamo.exc.BackendCompilerFailed as e:
+            cause = getattr(e, 'inner_exception', None) or e.__cause__ or e
+            reason = f"{type(cause).__name__}: {str(cause).strip()[:300]}"
+            warnings.warn(f"torch.compile failed ({reason}); training continues without compile", RuntimeWarning)
+            self.forward = self._eager
+            return self._eager(images, **kw)
+
+    def backward(self, loss):
+        "Accumulate gradients of `loss` (scaled for fp16)."
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
+    def step(self):
+        "Clip (optional), optimiser step, clear the gradients."
+        if self.grad_clip:
+            if self.scaler is not None:
+                self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def __call__(self, images, **kw) -> SiameseOutput:
+        "Forward, backward and optimiser step on one batch."
+        out = self.run_forward(images, **kw)
+        self.backward(out.loss)
+        self.step()
+        return out
 
 # %% ../nbs/05_train.ipynb #986969f8
 def rng_state() -> dict:
@@ -237,189 +398,371 @@ def _dist_env():
     "(rank, world, local_rank) from torchrun's environment (0, 1, 0 when not under torchrun)."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
 
-def resolve_device(device:str='auto', # 'auto' (a GPU if there is one), 'cpu' or 'cuda'
-                   local_rank:int=0) -> torch.device:
+
+def resolve_device(
+    device: str = 'auto',  # 'auto' (a GPU if there is one), 'cpu' or 'cuda'
+    local_rank: int = 0,
+) -> torch.device:
     "The torch device a `--device` value means (for process `local_rank` on a multi-GPU machine)."
     cuda = device == 'cuda' or (device == 'auto' and torch.cuda.is_available())
     return torch.device(f'cuda:{local_rank}' if cuda else 'cpu')
 
-def _setup(c:TrainConfig):
-    rank, world, local = _dist_env()
-    device = resolve_device(c.device, local)
-    cuda = device.type == 'cuda'
-    if cuda: torch.cuda.set_device(device)
-    if world > 1 and not dist.is_initialized(): dist.init_process_group('nccl' if cuda else 'gloo')
-    return rank, world, device
 
-def _fault(point:str, count:int):
-    """Fault injection for the resume tests: with `OCCLUSION_MIM_FAULT=<point>:<n>` (point 'step', 'save' or 'nan') the process
-    kills itself with SIGKILL at the n-th time it reaches `point` (for 'nan': the loss of step n becomes NaN). Unset: nothing."""
+def _fault(point: str, count: int):
+    """Fault injection for the resume tests: with `OCCLUSION_MIM_FAULT=<point>:<n>` (point 'step', 'save' or 'nan')
+    the process kills itself with SIGKILL at the n-th time it reaches `point` (for 'nan': the loss of step n
+    becomes NaN). Unset: nothing."""
     f = os.environ.get('OCCLUSION_MIM_FAULT')
-    if not f: return False
+    if not f:
+        return False
     p, n = f.split(':')
-    if p != point or int(n) != count: return False
-    if point == 'nan': return True
-    import signal; os.kill(os.getpid(), signal.SIGKILL)
+    if p != point or int(n) != count:
+        return False
+    if point == 'nan':
+        return True
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
 
 class NonFiniteLoss(RuntimeError):
     "The loss became NaN or infinite; the last good checkpoint is kept."
 
+
 METRIC_COLUMNS = ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'val_top1', 'val_top5', 'val_loss']
+
 
 def _append_metrics(path, rows):
     """Add `rows` to metrics.csv: fixed columns (blank where a row has no value, so step rows and epoch rows with
     evaluation line up), rewritten atomically (a kill never leaves a torn line); nothing when there are no rows."""
-    if not rows: return
+    if not rows:
+        return
     new = pd.DataFrame(rows).reindex(columns=METRIC_COLUMNS)
     path = Path(path)
     old = pd.read_csv(path) if path.exists() and path.stat().st_size else None
-    atomic_write_text(path, (new if old is None else pd.concat([old, new], ignore_index=True)).to_csv(index=False))
+    both = new if old is None else pd.concat([old, new], ignore_index=True)
+    atomic_write_text(path, both.to_csv(index=False))
 
+# %% ../nbs/05_train.ipynb #bb099816
 @torch.no_grad()
-def evaluate(model, data, c:TrainConfig, device, rank:int, world:int) -> dict:
+def evaluate(model, data, batch_size: int, device, rank: int = 0, world: int = 1) -> dict:
     "Top-1 / top-5 accuracy and loss of `model` on `data` (all of it, shared across processes)."
     model.eval()
     idx = list(range(rank, len(data), world))
-    n = correct1 = correct5 = 0; loss = 0.
-    for s in range(0, len(idx), c.batch_size):
-        items = [data[i] for i in idx[s:s + c.batch_size]]
-        x = normalize(to_float(torch.stack([it[0] for it in items]).to(device))); y = torch.tensor([it[1] for it in items], device=device)
+    n = correct1 = correct5 = 0
+    loss = 0.0
+    for s in range(0, len(idx), batch_size):
+        items = [data[i] for i in idx[s : s + batch_size]]
+        x = normalize(to_float(torch.stack([it[0] for it in items]).to(device)))
+        y = torch.tensor([it[1] for it in items], device=device)
         logits = model.logits(x).float()
         loss += F.cross_entropy(logits, y, reduction='sum').item()
         top = logits.topk(min(5, logits.shape[1]), dim=1).indices
-        correct1 += (top[:, 0] == y).sum().item(); correct5 += (top == y[:, None]).any(1).sum().item(); n += len(y)
+        correct1 += (top[:, 0] == y).sum().item()
+        correct5 += (top == y[:, None]).any(1).sum().item()
+        n += len(y)
     t = torch.tensor([n, correct1, correct5, loss], dtype=torch.float64)
-    if world > 1: dist.all_reduce(t)
+    if world > 1:
+        dist.all_reduce(t)
     model.train()
-    return dict(val_top1=100*t[1].item()/max(t[0].item(), 1), val_top5=100*t[2].item()/max(t[0].item(), 1), val_loss=t[3].item()/max(t[0].item(), 1))
+    count = max(t[0].item(), 1)
+    return dict(val_top1=100 * t[1].item() / count, val_top5=100 * t[2].item() / count, val_loss=t[3].item() / count)
 
-def train(c:TrainConfig|None=None,
-          dataset=None, # a `(image tensor, label)` dataset to use instead of `--data` (Python API)
-          val_dataset=None, # its evaluation set (fine-tuning / probing)
-          **overrides) -> dict:
-    "Run (or resume) a pretraining, fine-tuning or probing run; return its final metrics."
-    c = check_config(dataclasses.replace(c or TrainConfig(), **overrides))
-    rank, world, device = _setup(c)
-    out = Path(c.out).expanduser(); ck_path = out/'checkpoint.pt'
-    random.seed(c.seed); np.random.seed(c.seed % 2**32); torch.manual_seed(c.seed)
+# %% ../nbs/05_train.ipynb #1423b1e1
+@dataclass
+class TrainState:
+    "A run while it trains: what `setup` built, and the position (epoch, batch, step) it has reached."
+
+    c: TrainConfig
+    rank: int
+    world: int
+    device: torch.device
+    out: Path
+    data: torch.utils.data.Dataset
+    val: torch.utils.data.Dataset | None
+    num_classes: int
+    model: Siamese
+    step_fn: TrainStep
+    module: nn.Module  # what forwards run through: the model, or its DDP wrapper (for `no_sync`)
+    mixup: object | None
+    base_lr: float
+    steps_per_epoch: int
+    init_note: str = ''
+    epoch: int = 0
+    start: int = 0  # the batch of `epoch` to start from (a resumed run)
+    step: int = 0  # optimiser steps taken
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.out / 'checkpoint.pt'
+
+    @property
+    def total_steps(self) -> int:
+        return self.c.epochs * self.steps_per_epoch
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        return self.step_fn.optimizer
+
+
+def _img_size(c: TrainConfig) -> int:
+    from occlusion_mim.models import ARCHS
+
+    return ARCHS[parse_model_name(c.model)[1]]['img_size']
+
+
+def _start_processes(c: TrainConfig):
+    "(rank, world, device); joins the process group under `torchrun` (NCCL on GPUs, gloo on CPUs)."
+    rank, world, local = _dist_env()
+    device = resolve_device(c.device, local)
+    if device.type == 'cuda':
+        torch.cuda.set_device(device)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    return rank, world, device
+
+
+def _make_mixup(c: TrainConfig, num_classes: int):
+    if c.mode != 'finetune' or not (c.mixup > 0 or c.cutmix > 0):
+        return None
+    from timm.data import Mixup
+
+    return Mixup(mixup_alpha=c.mixup, cutmix_alpha=c.cutmix, label_smoothing=c.label_smoothing, num_classes=num_classes)
+
+
+def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
+    "Build a run of the checked config `c` (on `dataset` / `val_dataset` instead of `--data` if given)."
+    rank, world, device = _start_processes(c)
+    random.seed(c.seed)
+    np.random.seed(c.seed % 2**32)
+    torch.manual_seed(c.seed)
     data = dataset if dataset is not None else build_data(c, _img_size(c), train=True)
+    val = None
+    if c.mode != 'pretrain':
+        given = val_dataset is not None or dataset is not None
+        val = val_dataset if given else build_data(c, _img_size(c), train=False)
     num_classes = c.num_classes or len(getattr(data, 'classes', [])) or 1000
     model, note = build_model(c, num_classes, device)
-    global_bs = c.batch_size*world
-    steps_per_epoch = len(data)//global_bs
+    steps_per_epoch = len(data) // (c.batch_size * world)
     if steps_per_epoch < c.accum_iter:
-        raise ValueError(f"the training set has {len(data)} images, fewer than one optimiser step needs: batch size {c.batch_size} x {world} process(es) x accum_iter {c.accum_iter}")
-    val = (val_dataset if val_dataset is not None or dataset is not None else build_data(c, _img_size(c), train=False)) if c.mode != 'pretrain' else None
-    eff = global_bs*c.accum_iter
-    base_lr = c.lr if c.lr > 0 else c.blr*eff/256
-    if c.mode == 'finetune' and c.layer_decay < 1:
-        from timm.optim import param_groups_layer_decay
-        skip = [n for n, _ in model.named_parameters() if n.split('.')[-1] in ('cls_token', 'mask_token', 'pos_embed')]
-        groups = param_groups_layer_decay(model, c.weight_decay, no_weight_decay_list=skip, layer_decay=c.layer_decay)
-    else: groups = param_groups(model, c.weight_decay)
-    for g in groups: g.setdefault('lr_scale', 1.0)
-    opt = make_optimizer(model, base_lr, c.weight_decay, (0.9, 0.95) if c.mode == 'pretrain' else (0.9, 0.999), groups=groups)
-    if world > 1 and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()) and c.mode != 'probe':
+        raise ValueError(
+            f"the training set has {len(data)} images, fewer than one optimiser step needs: batch size "
+            f"{c.batch_size} x {world} process(es) x accum_iter {c.accum_iter}"
+        )
+    base_lr = c.lr if c.lr > 0 else c.blr * c.batch_size * world * c.accum_iter / 256
+    betas = (0.9, 0.95) if c.mode == 'pretrain' else (0.9, 0.999)
+    opt = make_optimizer(model, base_lr, c.weight_decay, betas, groups=optimizer_groups(c, model))
+    if world > 1 and c.mode != 'probe' and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     step_fn = TrainStep(model, opt, c.precision, c.compile, device)
-    ddp = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else None
-    if ddp is not None: step_fn.use(ddp)                       # forwards through DDP (compiled, with --compile)
-    fwd = ddp if ddp is not None else model                   # (for no_sync while accumulating)
-    source = SourceTransform.from_spec(c.source_aug, patch_size=model.encoder.patch_size, compile=False) if c.mode == 'pretrain' else None
-    mixup = None
-    if c.mode == 'finetune' and (c.mixup > 0 or c.cutmix > 0):
-        from timm.data import Mixup
-        mixup = Mixup(mixup_alpha=c.mixup, cutmix_alpha=c.cutmix, label_smoothing=c.label_smoothing, num_classes=num_classes)
-    epoch, start, step = 0, 0, 0
-    if rank == 0 and out.is_dir():
-        for t in out.glob('.checkpoint.pt.*.tmp'): t.unlink(missing_ok=True)   # left by a run killed while saving
-    if ck_path.exists():                                          # resume
-        ck = load_checkpoint(ck_path)
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer'])
-        if step_fn.scaler is not None and ck.get('scaler'): step_fn.scaler.load_state_dict(ck['scaler'])
-        epoch, start, step = ck['epoch'], ck['step_in_epoch'], ck['step']
-        set_rng_state(ck['rng'])
-        if rank == 0 and (out/'metrics.csv').exists():
-            m = pd.read_csv(out/'metrics.csv'); m = m[m.step <= step]
-            with contextlib.suppress(Exception): atomic_write_text(out/'metrics.csv', m.to_csv(index=False))
-    elif rank == 0:
-        out.mkdir(parents=True, exist_ok=True)
-        (out/'metrics.csv').unlink(missing_ok=True)
-    if rank == 0:
-        write_manifest(out/'run.json', dict(asdict(c), num_classes_used=num_classes, world_size=world, device=str(device), precision_used=step_fn.precision,
-                                            effective_batch=eff, lr=base_lr, steps_per_epoch=steps_per_epoch, init_note=note))
-    total = c.epochs*steps_per_epoch
-    show = rank == 0 and not c.quiet and sys.stderr.isatty()
-    last = {}
-    model.train()
-    sampler = EpochBatches(len(data), c.batch_size, c.seed, epoch, rank, world, start, multiple_of=c.accum_iter)
-    loader = torch.utils.data.DataLoader(EpochIndexed(data), batch_sampler=sampler, num_workers=c.num_workers, pin_memory=device.type == 'cuda',
-                                         persistent_workers=c.num_workers > 0)   # workers start once a run, not once an epoch
-    while epoch < c.epochs:
-        sampler.set_epoch(epoch, start)
-        bar = None
-        if show:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=steps_per_epoch, initial=start, desc=f'{c.mode} epoch {epoch + 1}/{c.epochs}', leave=False)
-        rows, t0, seen = [], time.perf_counter(), 0
-        for b, (x, y) in enumerate(loader, start=start):
-            x, y = to_float(x.to(device, non_blocking=True)), y.to(device, non_blocking=True)   # uint8 -> float on the device
-            lr = lr_at(c, base_lr, epoch + b/steps_per_epoch)
-            for g in opt.param_groups: g['lr'] = lr*g['lr_scale']
-            out_step = _one_step(c, fwd, model, step_fn, x, y, source, mixup, step, rank, world, b)
-            if out_step is None: continue                          # accumulating
-            loss = float('nan') if _fault('nan', step + 1) else out_step
-            if not math.isfinite(loss):
-                raise NonFiniteLoss(f"non-finite loss {loss} at step {step} (epoch {epoch}, batch {b}); the last good checkpoint {ck_path} is kept")
-            if isinstance(model.target, MomentumTarget): model.update_target(momentum_schedule(step, total//c.accum_iter, c.momentum))
-            step += 1; seen += len(x)*world
-            if bar is not None: bar.update(c.accum_iter); bar.set_postfix(loss=f'{loss:.4f}', lr=f'{lr:.2e}', img_s=f'{seen/(time.perf_counter() - t0):.0f}')
-            if rank == 0 and (step % c.log_every == 0): rows.append(dict(step=step, epoch=epoch + (b + 1)/steps_per_epoch, loss=loss, lr=lr, images_per_s=seen/(time.perf_counter() - t0)))
-            if c.save_every and step % c.save_every == 0 and b + 1 < steps_per_epoch:
-                if rank == 0:
-                    _append_metrics(out/'metrics.csv', rows); rows = []
-                    save_checkpoint(ck_path, model, opt, step_fn.scaler, c, epoch, b + 1, step)
-                if world > 1: dist.barrier()
-            last = dict(loss=loss, lr=lr)
-        if bar is not None: bar.close()
-        epoch, start = epoch + 1, 0
-        ev = evaluate(model, val, c, device, rank, world) if val is not None and (epoch % c.eval_every == 0 or epoch == c.epochs) else {}
-        if rank == 0:
-            rows.append(dict(step=step, epoch=float(epoch), loss=last.get('loss'), lr=last.get('lr'), images_per_s=seen/max(time.perf_counter() - t0, 1e-9), **ev))
-            _append_metrics(out/'metrics.csv', rows)
-            save_checkpoint(ck_path, model, opt, step_fn.scaler, c, epoch, 0, step)
-        if world > 1: dist.barrier()
-        last.update(ev)
-    return dict(last, step=step, epochs=epoch)
+    module = model
+    if world > 1:
+        module = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
+        step_fn.use(module)  # forwards through DDP (compiled, with --compile)
+    out = Path(c.out).expanduser()
+    return TrainState(
+        c, rank, world, device, out, data, val, num_classes, model, step_fn, module, _make_mixup(c, num_classes),
+        base_lr, steps_per_epoch, note,
+    )
 
-def _img_size(c:TrainConfig) -> int:
-    method, arch = parse_model_name(c.model)
-    from occlusion_mim.models import ARCHS
-    return ARCHS[arch]['img_size']
+# %% ../nbs/05_train.ipynb #a0ab14a9
+def restore(s: TrainState) -> TrainState:
+    "Resume `s` from its checkpoint if the run folder has one, else start a fresh folder."
+    if s.rank == 0 and s.out.is_dir():
+        for t in s.out.glob('.checkpoint.pt.*.tmp'):
+            t.unlink(missing_ok=True)  # left by a run killed while saving
+    if not s.checkpoint.exists():
+        if s.rank == 0:
+            s.out.mkdir(parents=True, exist_ok=True)
+            (s.out / 'metrics.csv').unlink(missing_ok=True)
+        return s
+    ck = load_checkpoint(s.checkpoint)
+    s.model.load_state_dict(ck['model'])
+    s.optimizer.load_state_dict(ck['optimizer'])
+    if s.step_fn.scaler is not None and ck.get('scaler'):
+        s.step_fn.scaler.load_state_dict(ck['scaler'])
+    s.epoch, s.start, s.step = ck['epoch'], ck['step_in_epoch'], ck['step']
+    set_rng_state(ck['rng'])
+    metrics = s.out / 'metrics.csv'
+    if s.rank == 0 and metrics.exists():
+        m = pd.read_csv(metrics)
+        with contextlib.suppress(Exception):
+            atomic_write_text(metrics, m[m.step <= s.step].to_csv(index=False))
+    return s
 
-def _one_step(c, fwd, model, step_fn, x, y, source, mixup, step, rank, world, b):
-    "Forward + backward (+ optimiser step every `accum_iter` batches); returns the loss at an optimiser step, else None."
-    if source is not None and source.ops: x = source(x, torch.Generator().manual_seed(sample_seed(c.seed, 7, step, rank)))
-    if mixup is not None: x, y = mixup(x, y)
+
+def write_run_json(s: TrainState):
+    "run.json: the options, and what they resolved to (classes, processes, device, precision, batch, lr)."
+    if s.rank != 0:
+        return
+    c = s.c
+    write_manifest(
+        s.out / 'run.json',
+        dict(
+            asdict(c),
+            num_classes_used=s.num_classes,
+            world_size=s.world,
+            device=str(s.device),
+            precision_used=s.step_fn.precision,
+            effective_batch=c.batch_size * s.world * c.accum_iter,
+            lr=s.base_lr,
+            steps_per_epoch=s.steps_per_epoch,
+            init_note=s.init_note,
+        ),
+    )
+
+
+def checkpoint(s: TrainState, step_in_epoch: int):
+    "Save the run (rank 0), then wait for every process."
+    if s.rank == 0:
+        save_checkpoint(s.checkpoint, s.model, s.optimizer, s.step_fn.scaler, s.c, s.epoch, step_in_epoch, s.step)
+    if s.world > 1:
+        dist.barrier()
+
+# %% ../nbs/05_train.ipynb #c1e27d49
+def step_noise(s: TrainState, n: int, micro: int) -> torch.Tensor:
+    "This micro-batch's rows of the step's masking noise, drawn for the whole global batch (the same masks whatever the split)."
+    c = s.c
+    g = torch.Generator().manual_seed(sample_seed(c.seed, 11, s.step))
+    noise = torch.rand(n * s.world * c.accum_iter, s.model.encoder.num_patches, generator=g)
+    first = (micro * s.world + s.rank) * n
+    return noise[first : first + n]
+
+
+def view_generator(s: TrainState, micro: int) -> torch.Generator:
+    "The generator of the model's transform (source augmentations, MoCo's views) for this step, process and micro-batch."
+    keys = (s.c.seed, 13, s.step, s.rank) + ((micro,) if s.c.accum_iter > 1 else ())
+    return torch.Generator().manual_seed(sample_seed(*keys))
+
+
+def train_step(s: TrainState, x, y, b: int) -> float | None:
+    "Forward + backward of batch `b` (+ the optimiser step every `accum_iter` batches): the loss at a step, else None."
+    c = s.c
+    if s.mixup is not None:
+        x, y = s.mixup(x, y)
     x = normalize(x)
     kw = dict(labels=y)
+    micro = b % c.accum_iter
     if c.mode == 'pretrain':
-        L = model.encoder.num_patches
-        g = torch.Generator().manual_seed(sample_seed(c.seed, 11, step))
-        first = ((b % c.accum_iter)*world + rank)*len(x)                  # this micro-batch's rows of the optimiser step's batch
-        noise = torch.rand(len(x)*world*c.accum_iter, L, generator=g)[first:first + len(x)]   # the same masks whatever the split
-        kw.update(noise=noise.to(x.device), generator=torch.Generator().manual_seed(sample_seed(c.seed, 13, step, rank)))
-    sync_now = (b + 1) % c.accum_iter == 0
-    ctx = fwd.no_sync() if (hasattr(fwd, 'no_sync') and not sync_now) else contextlib.nullcontext()
-    with ctx:
-        out = step_fn.run_forward(x, **kw)
-        step_fn.backward(out.loss/c.accum_iter)
-    if not sync_now: return None
-    _fault('step', step + 1)                                       # a kill here is mid-step: gradients computed, weights not yet updated
-    step_fn.step()
+        kw.update(noise=step_noise(s, len(x), micro).to(x.device), generator=view_generator(s, micro))
+    sync_now = micro == c.accum_iter - 1
+    no_sync = hasattr(s.module, 'no_sync') and not sync_now
+    with s.module.no_sync() if no_sync else contextlib.nullcontext():
+        out = s.step_fn.run_forward(x, **kw)
+        s.step_fn.backward(out.loss / c.accum_iter)
+    if not sync_now:
+        return None
+    _fault('step', s.step + 1)  # a kill here is mid-step: gradients computed, weights not yet updated
+    s.step_fn.step()
     loss = out.loss.detach().float()
-    if world > 1: dist.all_reduce(loss); loss = loss/world              # log the global batch's loss, not this process's share
+    if s.world > 1:
+        dist.all_reduce(loss)
+        loss = loss / s.world  # the global batch's loss, not this process's share
     return loss.item()
+
+# %% ../nbs/05_train.ipynb #4e2b4fb6
+def _progress(s: TrainState):
+    "A progress bar over the run's batches (rank 0, not `--quiet`, in a terminal or a notebook), else None."
+    if s.rank != 0 or s.c.quiet or not (sys.stderr.isatty() or 'ipykernel' in sys.modules):
+        return None
+    from tqdm.auto import tqdm
+
+    total = s.c.epochs * s.steps_per_epoch
+    return tqdm(total=total, initial=s.epoch * s.steps_per_epoch + s.start, desc=f'{s.c.mode} {s.c.model}')
+
+
+def _set_lr(s: TrainState, b: int) -> float:
+    lr = lr_at(s.c, s.base_lr, s.epoch + b / s.steps_per_epoch)
+    for g in s.optimizer.param_groups:
+        g['lr'] = lr * g['lr_scale']
+    return lr
+
+
+def train_epoch(s: TrainState, loader, bar=None) -> dict:
+    "Train from batch `s.start` of epoch `s.epoch` to its end; the last loss and lr, the images seen and the time."
+    c = s.c
+    rows, t0, seen, last = [], time.perf_counter(), 0, {}
+    for b, (x, y) in enumerate(loader, start=s.start):
+        x = to_float(x.to(s.device, non_blocking=True))  # uint8 -> float on the device
+        y = y.to(s.device, non_blocking=True)
+        lr = _set_lr(s, b)
+        loss = train_step(s, x, y, b)
+        if loss is None:
+            continue  # accumulating
+        if _fault('nan', s.step + 1):
+            loss = float('nan')
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(
+                f"non-finite loss {loss} at step {s.step} (epoch {s.epoch}, batch {b}); "
+                f"the last good checkpoint {s.checkpoint} is kept"
+            )
+        if s.model.has_momentum_target:
+            s.model.update_target(momentum_schedule(s.step, s.total_steps // c.accum_iter, c.momentum))
+        s.step += 1
+        seen += len(x) * s.world
+        speed = seen / (time.perf_counter() - t0)
+        if bar is not None:
+            bar.update(c.accum_iter)
+            bar.set_postfix(epoch=s.epoch + 1, loss=f'{loss:.4f}', img_s=f'{speed:.0f}')
+        if s.rank == 0 and s.step % c.log_every == 0:
+            rows.append(dict(step=s.step, epoch=s.epoch + (b + 1) / s.steps_per_epoch, loss=loss, lr=lr, images_per_s=speed))
+        if c.save_every and s.step % c.save_every == 0 and b + 1 < s.steps_per_epoch:
+            if s.rank == 0:
+                _append_metrics(s.out / 'metrics.csv', rows)
+                rows = []
+            checkpoint(s, b + 1)
+        last = dict(loss=loss, lr=lr)
+    return dict(last, rows=rows, seen=seen, seconds=time.perf_counter() - t0)
+
+
+def end_epoch(s: TrainState, ran: dict) -> dict:
+    "After an epoch: evaluate (when due), write the epoch's metrics row, checkpoint; the epoch's results."
+    c = s.c
+    s.epoch, s.start = s.epoch + 1, 0
+    due = s.val is not None and (s.epoch % c.eval_every == 0 or s.epoch == c.epochs)
+    ev = evaluate(s.model, s.val, c.batch_size, s.device, s.rank, s.world) if due else {}
+    if s.rank == 0:
+        speed = ran['seen'] / max(ran['seconds'], 1e-9)
+        row = dict(step=s.step, epoch=float(s.epoch), loss=ran.get('loss'), lr=ran.get('lr'), images_per_s=speed, **ev)
+        _append_metrics(s.out / 'metrics.csv', ran['rows'] + [row])
+    checkpoint(s, 0)
+    return {k: ran[k] for k in ('loss', 'lr') if k in ran} | ev
+
+# %% ../nbs/05_train.ipynb #b21e0333
+def _loader(s: TrainState):
+    "One DataLoader for the whole run: persistent workers, the epoch carried in each index (`EpochIndexed`)."
+    c = s.c
+    sampler = EpochBatches(len(s.data), c.batch_size, c.seed, s.epoch, s.rank, s.world, s.start, multiple_of=c.accum_iter)
+    loader = torch.utils.data.DataLoader(
+        EpochIndexed(s.data),
+        batch_sampler=sampler,
+        num_workers=c.num_workers,
+        pin_memory=s.device.type == 'cuda',
+        persistent_workers=c.num_workers > 0,  # workers start once a run, not once an epoch
+    )
+    return sampler, loader
+
+
+def train(
+    c: TrainConfig | None = None,
+    dataset=None,  # a `(image tensor, label)` dataset to use instead of `--data` (Python API)
+    val_dataset=None,  # its evaluation set (fine-tuning / probing)
+    **overrides,
+) -> dict:
+    "Run (or resume) a pretraining, fine-tuning or probing run; return its final metrics."
+    c = check_config(dataclasses.replace(c or TrainConfig(), **overrides))
+    s = restore(setup(c, dataset, val_dataset))
+    write_run_json(s)
+    sampler, loader = _loader(s)
+    s.model.train()
+    bar = _progress(s)
+    last = {}
+    while s.epoch < c.epochs:
+        sampler.set_epoch(s.epoch, s.start)
+        last.update(end_epoch(s, train_epoch(s, loader, bar)))
+    if bar is not None:
+        bar.close()
+    return dict(last, step=s.step, epochs=s.epoch)
 
 # %% ../nbs/05_train.ipynb #3ec63788
 def _parser():
