@@ -1,12 +1,14 @@
-"""Same-run A/B of the MAE training step (forward, backward, AdamW through `TrainStep`) between two checkouts of the
-project, e.g. before and after a refactor: the two run alternately in fresh processes, several rounds, the same
-weights, images and masks, and the script prints each side's images/s and the ratio B/A per round and overall.
+"""Same-run A/B of the MAE training step (forward, backward, AdamW through `TrainStep`) between two checkouts
+of the project, e.g. before and after a refactor: the two run alternately in fresh processes, several
+rounds, the same weights, images and masks, and the script prints each side's images/s and the ratio B/A
+per round and overall.
 
     git worktree add /tmp/before <commit>
     python benchmarks/ab_step.py /tmp/before . [--arch vit_small_patch16] [--batch 8] [--steps 6] [--rounds 4]
 
-A side's `TrainStep` is taken from `occlusion_mim.train` (or, for checkouts before the move, `occlusion_mim.models`).
-"""
+A side's `TrainStep` is taken from `occlusion_mim.train` (or, for checkouts before the move,
+`occlusion_mim.models`)."""
+
 import argparse, json, os, statistics, subprocess, sys
 from pathlib import Path
 
@@ -30,7 +32,8 @@ for k in range(2):
 t = time.perf_counter()
 for k in range(steps):
     loss = step(x, noise=noises[k + 2]).loss
-print(json.dumps(dict(images_per_s=batch * steps / (time.perf_counter() - t), loss=loss.item(), path=__import__('occlusion_mim').__file__)))
+speed = batch * steps / (time.perf_counter() - t)
+print(json.dumps(dict(images_per_s=speed, loss=loss.item(), path=__import__('occlusion_mim').__file__)))
 '''
 
 
@@ -59,8 +62,12 @@ def main(argv=None):
         res = {first: run(first, a), second: run(second, a)}
         ra, rb = res[a.a], res[a.b]
         ratios.append(rb['images_per_s'] / ra['images_per_s'])
-        print(f"round {k + 1}: A {ra['images_per_s']:.2f} img/s, B {rb['images_per_s']:.2f} img/s, B/A {ratios[-1]:.3f}; "
-              f"losses {ra['loss']:.6f} / {rb['loss']:.6f}", flush=True)
+        print(
+            f"round {k + 1}: A {ra['images_per_s']:.2f} img/s, B {rb['images_per_s']:.2f} img/s, B/A "
+            f"{ratios[-1]:.3f}; "
+            f"losses {ra['loss']:.6f} / {rb['loss']:.6f}",
+            flush=True,
+        )
     print(f"B/A median {statistics.median(ratios):.3f} (rounds: {', '.join(f'{r:.3f}' for r in ratios)})")
 
 

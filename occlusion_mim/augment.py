@@ -21,369 +21,600 @@ __all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resiz
            'parse_augmentations', 'SourceTransform', 'make_views', 'TwoViews']
 
 # %% ../nbs/02_augment.ipynb #8417600b
-def check_images(x, # a batch of images
-                 patch_size:int|None=None, # if given, H and W must be divisible by it
-                 name:str='images',
-                ) -> torch.Tensor:
-    "Return `x` if it is a float (N, 3, H, W) tensor (with H, W divisible by `patch_size`), else raise a clear error."
-    if not isinstance(x, torch.Tensor): raise TypeError(f"{name} must be a torch.Tensor of shape (N, 3, H, W); got {type(x).__name__}")
-    if x.ndim != 4: raise ValueError(f"{name} must have shape (N, 3, H, W); got shape {tuple(x.shape)}")
-    if x.shape[1] != 3: raise ValueError(f"{name} must have 3 (RGB) channels; got {x.shape[1]} channels, shape {tuple(x.shape)}")
-    if not x.is_floating_point(): raise ValueError(f"{name} must be a floating-point tensor with values in [0, 1]; got dtype {x.dtype} (convert uint8 images with x.float() / 255)")
+def check_images(
+    x,  # a batch of images
+    patch_size: int | None = None,  # if given, H and W must be divisible by it
+    name: str = 'images',
+) -> torch.Tensor:
+    """Return `x` if it is a float (N, 3, H, W) tensor (with H, W divisible by `patch_size`), else raise a
+    clear error."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N, 3, H, W); got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"{name} must have shape (N, 3, H, W); got shape {tuple(x.shape)}")
+    if x.shape[1] != 3:
+        raise ValueError(
+            f"{name} must have 3 (RGB) channels; got {x.shape[1]} channels, shape {tuple(x.shape)}"
+        )
+    if not x.is_floating_point():
+        raise ValueError(
+            f"{name} must be a floating-point tensor with values in [0, 1]; got dtype {x.dtype} (convert "
+            f"uint8 images with x.float() / 255)"
+        )
     if patch_size is not None:
         H, W = x.shape[-2:]
-        if H % patch_size or W % patch_size: raise ValueError(f"image size {H}x{W} is not divisible by patch_size={patch_size}")
+        if H % patch_size or W % patch_size:
+            raise ValueError(f"image size {H}x{W} is not divisible by patch_size={patch_size}")
     return x
 
 # %% ../nbs/02_augment.ipynb #910e33ee
-def random_resized_crop_params(height:int, width:int, scale=(0.2, 1.0), ratio=(3/4, 4/3), generator=None) -> tuple[int, int, int, int]:
+def random_resized_crop_params(
+    height: int, width: int, scale=(0.2, 1.0), ratio=(3 / 4, 4 / 3), generator=None
+) -> tuple[int, int, int, int]:
     "`(top, left, h, w)` of a random crop, as `torchvision`'s `RandomResizedCrop`, drawn from `generator`."
-    area, log_r = height*width, (math.log(ratio[0]), math.log(ratio[1]))
+    area, log_r = height * width, (math.log(ratio[0]), math.log(ratio[1]))
     for _ in range(10):
         u = torch.rand(4, generator=generator).tolist()
-        target = area*(scale[0] + u[0]*(scale[1] - scale[0]))
-        aspect = math.exp(log_r[0] + u[1]*(log_r[1] - log_r[0]))
-        w, h = int(round(math.sqrt(target*aspect))), int(round(math.sqrt(target/aspect)))
+        target = area * (scale[0] + u[0] * (scale[1] - scale[0]))
+        aspect = math.exp(log_r[0] + u[1] * (log_r[1] - log_r[0]))
+        w, h = int(round(math.sqrt(target * aspect))), int(round(math.sqrt(target / aspect)))
         if 0 < w <= width and 0 < h <= height:
-            return int(u[2]*(height - h + 1)), int(u[3]*(width - w + 1)), h, w
-    in_ratio = width/height
-    if in_ratio < min(ratio): w, h = width, int(round(width/min(ratio)))
-    elif in_ratio > max(ratio): h, w = height, int(round(height*max(ratio)))
-    else: w, h = width, height
-    return (height - h)//2, (width - w)//2, h, w
+            return int(u[2] * (height - h + 1)), int(u[3] * (width - w + 1)), h, w
+    in_ratio = width / height
+    if in_ratio < min(ratio):
+        w, h = width, int(round(width / min(ratio)))
+    elif in_ratio > max(ratio):
+        h, w = height, int(round(height * max(ratio)))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
 
 class CropFlip:
-    """The transform shared by source and target: random resized crop to `size` then random horizontal flip; returns a float
-    (3, size, size) tensor in [0, 1], or with `as_float=False` the uint8 tensor for PIL / uint8 input (a quarter of the bytes to
-    collate, pin and copy to the GPU; the trainer turns it into the same floats on the device with `to_float`)."""
+    """The transform shared by source and target: random resized crop to `size` then random horizontal flip;
+    returns a float (3, size, size) tensor in [0, 1], or with `as_float=False` the uint8 tensor for PIL /
+    uint8 input (a quarter of the bytes to collate, pin and copy to the GPU; the trainer turns it into the
+    same floats on the device with `to_float`)."""
+
     takes_generator = True
-    def __init__(self, size:int=224, # output height and width
-                 scale=(0.2, 1.0), # range of the crop's area, as a fraction of the image
-                 ratio=(3/4, 4/3), # range of the crop's aspect ratio
-                 flip_p:float=0.5, # probability of a horizontal flip
-                 interpolation:str='bicubic', # 'bicubic', 'bilinear' or 'nearest'
-                 as_float:bool=True, # False: uint8 out for uint8 / PIL in
-                ):
-        if int(size) < 1: raise ValueError(f"size={size!r} must be a positive number of pixels")
-        self.size, self.scale, self.ratio = int(size), check_range('scale', scale, 0, 1), check_range('ratio', ratio, 1e-3, 1e3)
+
+    def __init__(
+        self,
+        size: int = 224,  # output height and width
+        scale=(0.2, 1.0),  # range of the crop's area, as a fraction of the image
+        ratio=(3 / 4, 4 / 3),  # range of the crop's aspect ratio
+        flip_p: float = 0.5,  # probability of a horizontal flip
+        interpolation: str = 'bicubic',  # 'bicubic', 'bilinear' or 'nearest'
+        as_float: bool = True,  # False: uint8 out for uint8 / PIL in
+    ):
+        if int(size) < 1:
+            raise ValueError(f"size={size!r} must be a positive number of pixels")
+        self.size, self.scale, self.ratio = (
+            int(size),
+            check_range('scale', scale, 0, 1),
+            check_range('ratio', ratio, 1e-3, 1e3),
+        )
         self.flip_p, self.as_float = float(flip_p), bool(as_float)
-        self.interpolation = getattr(v2.InterpolationMode, check_choice('interpolation', interpolation, ['bicubic', 'bilinear', 'nearest']).upper())
-    def __call__(self, img, # a PIL image or a (3, H, W) tensor
-                 generator:torch.Generator|None=None):
+        self.interpolation = getattr(
+            v2.InterpolationMode,
+            check_choice('interpolation', interpolation, ['bicubic', 'bilinear', 'nearest']).upper(),
+        )
+
+    def __call__(
+        self,
+        img,  # a PIL image or a (3, H, W) tensor
+        generator: torch.Generator | None = None,
+    ):
         H, W = (img.height, img.width) if hasattr(img, 'height') else img.shape[-2:]
         t, l, h, w = random_resized_crop_params(H, W, self.scale, self.ratio, generator)
-        out = TF.resized_crop(img, t, l, h, w, [self.size, self.size], interpolation=self.interpolation, antialias=True)
-        if torch.rand(1, generator=generator).item() < self.flip_p: out = TF.horizontal_flip(out)
-        if not isinstance(out, torch.Tensor): out = TF.pil_to_tensor(out)
-        if out.is_floating_point(): return out.clamp(0, 1)
+        out = TF.resized_crop(
+            img, t, l, h, w, [self.size, self.size], interpolation=self.interpolation, antialias=True
+        )
+        if torch.rand(1, generator=generator).item() < self.flip_p:
+            out = TF.horizontal_flip(out)
+        if not isinstance(out, torch.Tensor):
+            out = TF.pil_to_tensor(out)
+        if out.is_floating_point():
+            return out.clamp(0, 1)
         return to_float(out) if self.as_float else out
-    def __repr__(self): return f"CropFlip(size={self.size}, scale={self.scale}, ratio={tuple(round(r, 4) for r in self.ratio)}, flip_p={self.flip_p})"
+
+    def __repr__(self):
+        ratio = tuple(round(r, 4) for r in self.ratio)
+        return f"CropFlip(size={self.size}, scale={self.scale}, ratio={ratio}, flip_p={self.flip_p})"
 
 # %% ../nbs/02_augment.ipynb #596b7322
-def random_masking(noise:torch.Tensor, # (N, L) per-patch noise; patches with the smallest noise are kept
-                   mask_ratio:float, # fraction of patches to mask, in [0, 1)
-                  ):
+def random_masking(
+    noise: torch.Tensor,  # (N, L) per-patch noise; patches with the smallest noise are kept
+    mask_ratio: float,  # fraction of patches to mask, in [0, 1)
+):
     "MAE random masking: return `ids_keep` (N, L_keep), `mask` (N, L; 1 = masked) and `ids_restore` (N, L)."
-    if not 0 <= float(mask_ratio) < 1: raise ValueError(f"mask_ratio={mask_ratio!r} is outside [0, 1)")
+    if not 0 <= float(mask_ratio) < 1:
+        raise ValueError(f"mask_ratio={mask_ratio!r} is outside [0, 1)")
     N, L = noise.shape
-    len_keep = int(L*(1 - mask_ratio))
-    ids_shuffle = torch.argsort(noise, dim=1)                 # ascending: small noise is kept
+    len_keep = int(L * (1 - mask_ratio))
+    ids_shuffle = torch.argsort(noise, dim=1)  # ascending: small noise is kept
     ids_restore = torch.argsort(ids_shuffle, dim=1)
-    ids_keep = ids_shuffle[:, :len_keep]                      # [N, L_keep]
-    mask = (ids_restore >= len_keep).to(noise.dtype)          # [N, L], 0 keep / 1 masked, in original order
+    ids_keep = ids_shuffle[:, :len_keep]  # [N, L_keep]
+    mask = (ids_restore >= len_keep).to(noise.dtype)  # [N, L], 0 keep / 1 masked, in original order
     return ids_keep, mask, ids_restore
 
-def patch_noise(n:int, num_patches:int, generator=None, device=None) -> torch.Tensor:
-    "Uniform (n, num_patches) noise from `generator` (drawn on the CPU, so a seed gives the same masks on any device)."
+
+def patch_noise(n: int, num_patches: int, generator=None, device=None) -> torch.Tensor:
+    """Uniform (n, num_patches) noise from `generator` (drawn on the CPU, so a seed gives the same masks on
+    any device)."""
     return torch.rand(n, num_patches, generator=generator).to(device)
 
-def blacken_patches(x:torch.Tensor, # (N, C, H, W)
-                    mask:torch.Tensor, # (N, L) with 1 for the patches to blacken, L = (H/p)(W/p) in row-major order
-                    patch_size:int,
-                    out:torch.Tensor|None=None, # optional destination, same shape as `x`
-                   ) -> torch.Tensor:
+
+def blacken_patches(
+    x: torch.Tensor,  # (N, C, H, W)
+    mask: torch.Tensor,  # (N, L) with 1 for the patches to blacken, L = (H/p)(W/p) in row-major order
+    patch_size: int,
+    out: torch.Tensor | None = None,  # optional destination, same shape as `x`
+) -> torch.Tensor:
     "Set the masked patches of `x` to 0 (black)."
-    N, C, H, W = x.shape; p = patch_size
-    keep = F.interpolate((1 - mask).to(x.dtype).view(N, 1, H//p, W//p), scale_factor=p, mode='nearest')   # [N, 1, H, W]
+    N, C, H, W = x.shape
+    p = patch_size
+    keep = F.interpolate(
+        (1 - mask).to(x.dtype).view(N, 1, H // p, W // p), scale_factor=p, mode='nearest'
+    )  # [N, 1, H, W]
     return torch.mul(x, keep, out=out)
+
 
 class PatchMask:
     "Source augmentation: mask `ratio` of the `patch_size` x `patch_size` patches (black in pixel space)."
-    def __init__(self, ratio:float=0.75, # fraction of patches masked, in (0, 1)
-                 patch_size:int=16, # patch side in pixels
-                ):
+
+    def __init__(
+        self,
+        ratio: float = 0.75,  # fraction of patches masked, in (0, 1)
+        patch_size: int = 16,  # patch side in pixels
+    ):
         self.ratio, self.patch_size = check_ratio('ratio', ratio), int(patch_size)
-        if self.patch_size < 1: raise ValueError(f"patch_size={patch_size!r} must be positive")
+        if self.patch_size < 1:
+            raise ValueError(f"patch_size={patch_size!r} must be positive")
+
     def indices(self, x, generator=None):
         "The index form: `ids_keep, mask, ids_restore` for the batch `x`, for token dropping."
         check_images(x, self.patch_size)
-        L = (x.shape[-2]//self.patch_size)*(x.shape[-1]//self.patch_size)
+        L = (x.shape[-2] // self.patch_size) * (x.shape[-1] // self.patch_size)
         return random_masking(patch_noise(len(x), L, generator, x.device), self.ratio)
-    def params(self, x, generator=None) -> dict: return dict(mask=self.indices(x, generator)[1])
-    def apply(self, x, prm:dict, out=None): return blacken_patches(x, prm['mask'], self.patch_size, out)
-    def __call__(self, x, generator=None): return self.apply(x, self.params(x, generator))
-    def __repr__(self): return f"PatchMask(ratio={self.ratio}, patch_size={self.patch_size})"
+
+    def params(self, x, generator=None) -> dict:
+        return dict(mask=self.indices(x, generator)[1])
+
+    def apply(self, x, prm: dict, out=None):
+        return blacken_patches(x, prm['mask'], self.patch_size, out)
+
+    def __call__(self, x, generator=None):
+        return self.apply(x, self.params(x, generator))
+
+    def __repr__(self):
+        return f"PatchMask(ratio={self.ratio}, patch_size={self.patch_size})"
 
 # %% ../nbs/02_augment.ipynb #dbe45980
 class CutMixPaste:
     "Source augmentation: paste a resized crop of each image onto itself at a random place."
-    def __init__(self, area=(0.1, 0.3), # crop area range, as a fraction of the image
-                 ratio=(3/4, 4/3), # crop aspect-ratio range (w / h)
-                 scale=(0.5, 1.5), # range of the resize factor applied to the crop's sides
-                 p:float=1.0, # probability of pasting, per sample
-                ):
-        self.area, self.ratio, self.scale = check_range('area', area, 1e-4, 1), check_range('ratio', ratio, 1e-2, 1e2), check_range('scale', scale, 1e-2, 10)
+
+    def __init__(
+        self,
+        area=(0.1, 0.3),  # crop area range, as a fraction of the image
+        ratio=(3 / 4, 4 / 3),  # crop aspect-ratio range (w / h)
+        scale=(0.5, 1.5),  # range of the resize factor applied to the crop's sides
+        p: float = 1.0,  # probability of pasting, per sample
+    ):
+        self.area, self.ratio, self.scale = (
+            check_range('area', area, 1e-4, 1),
+            check_range('ratio', ratio, 1e-2, 1e2),
+            check_range('scale', scale, 1e-2, 10),
+        )
         self.p = float(p)
-    def boxes(self, n:int, H:int, W:int, generator=None) -> torch.Tensor:
+
+    def boxes(self, n: int, H: int, W: int, generator=None) -> torch.Tensor:
         "Integer boxes (n, 9): src top, left, h, w; dst top, left, h, w; apply flag."
         u = torch.rand(n, 7, generator=generator, dtype=torch.float64)
-        area = (self.area[0] + u[:, 0]*(self.area[1] - self.area[0]))*H*W
-        asp = torch.exp(math.log(self.ratio[0]) + u[:, 1]*(math.log(self.ratio[1]) - math.log(self.ratio[0])))
-        sh = (area/asp).sqrt().round().clamp(1, H); sw = (area*asp).sqrt().round().clamp(1, W)
-        s = self.scale[0] + u[:, 2]*(self.scale[1] - self.scale[0])
-        dh = (sh*s).round().clamp(1, H); dw = (sw*s).round().clamp(1, W)
-        st = (u[:, 3]*(H - sh + 1)).floor(); sl = (u[:, 4]*(W - sw + 1)).floor()
-        dt = (u[:, 5]*(H - dh + 1)).floor(); dl = (u[:, 6]*(W - dw + 1)).floor()
+        area = (self.area[0] + u[:, 0] * (self.area[1] - self.area[0])) * H * W
+        asp = torch.exp(
+            math.log(self.ratio[0]) + u[:, 1] * (math.log(self.ratio[1]) - math.log(self.ratio[0]))
+        )
+        sh = (area / asp).sqrt().round().clamp(1, H)
+        sw = (area * asp).sqrt().round().clamp(1, W)
+        s = self.scale[0] + u[:, 2] * (self.scale[1] - self.scale[0])
+        dh = (sh * s).round().clamp(1, H)
+        dw = (sw * s).round().clamp(1, W)
+        st = (u[:, 3] * (H - sh + 1)).floor()
+        sl = (u[:, 4] * (W - sw + 1)).floor()
+        dt = (u[:, 5] * (H - dh + 1)).floor()
+        dl = (u[:, 6] * (W - dw + 1)).floor()
         on = torch.rand(n, generator=generator, dtype=torch.float64) < self.p
         return torch.stack([st, sl, sh, sw, dt, dl, dh, dw, on.double()], 1).long()
+
     def params(self, x, generator=None) -> dict:
-        check_images(x); return dict(boxes=self.boxes(len(x), *x.shape[-2:], generator))
-    reads_clean = True   # in a composition the region is cut from the clean crop, never from a masked one
-    def apply(self, x, prm:dict, out=None,
-              source=None, # where the pasted regions are cut from (default `x`); a composition passes the clean crop
-             ):
+        check_images(x)
+        return dict(boxes=self.boxes(len(x), *x.shape[-2:], generator))
+
+    reads_clean = True  # in a composition the region is cut from the clean crop, never from a masked one
+
+    def apply(
+        self,
+        x,
+        prm: dict,
+        out=None,
+        # where the pasted regions are cut from (default `x`); a composition passes the clean crop
+        source=None,
+    ):
         b = prm['boxes']
         src = x if source is None else source
         out = x.clone() if out is None else out.copy_(x)
         on = torch.nonzero(b[:, 8]).flatten().tolist()
-        if x.device.type == 'cpu':                                  # one small bilinear resize per pasted box
+        if x.device.type == 'cpu':  # one small bilinear resize per pasted box
             for i in on:
                 st, sl, sh, sw, dt, dl, dh, dw = b[i, :8].tolist()
-                region = src[i:i + 1, :, st:st + sh, sl:sl + sw]
-                out[i, :, dt:dt + dh, dl:dl + dw] = F.interpolate(region, size=(dh, dw), mode='bilinear', align_corners=False)[0]
+                region = src[i : i + 1, :, st : st + sh, sl : sl + sw]
+                out[i, :, dt : dt + dh, dl : dl + dw] = F.interpolate(
+                    region, size=(dh, dw), mode='bilinear', align_corners=False
+                )[0]
             return out
-        patch = self._sample(src, b)                                # one batched grid_sample on accelerators
+        patch = self._sample(src, b)  # one batched grid_sample on accelerators
         for i in on:
             t, l, h, w = b[i, 4:8].tolist()
-            out[i, :, t:t + h, l:l + w] = patch[i, :, :h, :w]
+            out[i, :, t : t + h, l : l + w] = patch[i, :, :h, :w]
         return out
+
     def _sample(self, x, b):
-        "Every box resized at once with `grid_sample`: (N, C, max dh, max dw); equals `F.interpolate` of each crop (bilinear, edges clamped to the crop)."
+        """Every box resized at once with `grid_sample`: (N, C, max dh, max dw); equals `F.interpolate` of
+        each crop (bilinear, edges clamped to the crop)."""
         N, C, H, W = x.shape
         st, sl, sh, sw, dt, dl, dh, dw = (b[:, k].to(x.device, torch.float32) for k in range(8))
         Hm, Wm = int(b[:, 6].max()), int(b[:, 7].max())
-        iy = torch.arange(Hm, device=x.device, dtype=torch.float32); ix = torch.arange(Wm, device=x.device, dtype=torch.float32)
-        # output pixel i of a box samples crop row (i + 0.5) * sh / dh - 0.5, clamped to the crop as F.interpolate does
-        sy = st[:, None] + ((iy[None] + 0.5)*(sh/dh)[:, None] - 0.5).clamp(min=0).minimum(sh[:, None] - 1)   # [N, Hm]
-        sx = sl[:, None] + ((ix[None] + 0.5)*(sw/dw)[:, None] - 0.5).clamp(min=0).minimum(sw[:, None] - 1)   # [N, Wm]
-        gy = (2*sy + 1)/H - 1; gx = (2*sx + 1)/W - 1                        # normalised, align_corners=False
-        grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), -1).to(x.dtype)   # [N, Hm, Wm, 2]
+        iy = torch.arange(Hm, device=x.device, dtype=torch.float32)
+        ix = torch.arange(Wm, device=x.device, dtype=torch.float32)
+        # output pixel i of a box samples crop row (i + 0.5) * sh / dh - 0.5, clamped to the crop as
+        # F.interpolate does
+        sy = st[:, None] + ((iy[None] + 0.5) * (sh / dh)[:, None] - 0.5).clamp(min=0).minimum(
+            sh[:, None] - 1
+        )  # [N, Hm]
+        sx = sl[:, None] + ((ix[None] + 0.5) * (sw / dw)[:, None] - 0.5).clamp(min=0).minimum(
+            sw[:, None] - 1
+        )  # [N, Wm]
+        gy = (2 * sy + 1) / H - 1
+        gx = (2 * sx + 1) / W - 1  # normalised, align_corners=False
+        grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), -1).to(
+            x.dtype
+        )  # [N, Hm, Wm, 2]
         return F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
-    def __call__(self, x, generator=None): return self.apply(x, self.params(x, generator))
-    def __repr__(self): return f"CutMixPaste(area={self.area}, ratio={tuple(round(r, 4) for r in self.ratio)}, scale={self.scale}, p={self.p})"
+
+    def __call__(self, x, generator=None):
+        return self.apply(x, self.params(x, generator))
+
+    def __repr__(self):
+        ratio = tuple(round(r, 4) for r in self.ratio)
+        return f"CutMixPaste(area={self.area}, ratio={ratio}, scale={self.scale}, p={self.p})"
 
 # %% ../nbs/02_augment.ipynb #a747a3c7
-def _col(f, x): return f.to(x.dtype).view(-1, 1, 1, 1)
+def _col(f, x):
+    return f.to(x.dtype).view(-1, 1, 1, 1)
+
 
 def gray(x):
     "Luma (N, 1, H, W) with torchvision's weights."
-    return (x[:, 0:1]*0.2989 + x[:, 1:2]*0.587 + x[:, 2:3]*0.114)
+    return x[:, 0:1] * 0.2989 + x[:, 1:2] * 0.587 + x[:, 2:3] * 0.114
 
-def adjust_brightness(x, f): return (x*_col(f, x)).clamp(0, 1)
+
+def adjust_brightness(x, f):
+    return (x * _col(f, x)).clamp(0, 1)
+
+
 def adjust_contrast(x, f):
-    m = gray(x).mean(dim=(1, 2, 3), keepdim=True); f = _col(f, x)
-    return (x*f + (1 - f)*m).clamp(0, 1)
+    m = gray(x).mean(dim=(1, 2, 3), keepdim=True)
+    f = _col(f, x)
+    return (x * f + (1 - f) * m).clamp(0, 1)
+
+
 def adjust_saturation(x, f):
-    f = _col(f, x); return (x*f + (1 - f)*gray(x)).clamp(0, 1)
+    f = _col(f, x)
+    return (x * f + (1 - f) * gray(x)).clamp(0, 1)
+
+
 def adjust_hue(x, f):
     "Shift the hue of each image by `f` (in turns, [-0.5, 0.5])."
     r, g, b = x.unbind(1)
-    mx = torch.maximum(torch.maximum(r, g), b); mn = torch.minimum(torch.minimum(r, g), b)
+    mx = torch.maximum(torch.maximum(r, g), b)
+    mn = torch.minimum(torch.minimum(r, g), b)
     d = mx - mn
     rmax, gmax = mx == r, mx == g
     num = torch.where(rmax, g - b, torch.where(gmax, b - r, r - g))
-    off = torch.where(rmax, 0., torch.where(gmax, 2., 4.)) + 6*f.to(x.dtype).view(-1, 1, 1)
-    h6 = num/torch.where(d == 0, torch.ones_like(d), d) + off              # 6 x shifted hue, [N, H, W]
+    off = torch.where(rmax, 0.0, torch.where(gmax, 2.0, 4.0)) + 6 * f.to(x.dtype).view(-1, 1, 1)
+    h6 = num / torch.where(d == 0, torch.ones_like(d), d) + off  # 6 x shifted hue, [N, H, W]
     out = []
-    for n in (5, 3, 1):                                                   # R, G, B
+    for n in (5, 3, 1):  # R, G, B
         k = h6 + n
-        k = k - 6*torch.floor(k*(1/6))                                    # k mod 6
-        out.append(mx - d*torch.clamp(torch.minimum(k, 4 - k), 0, 1))
+        k = k - 6 * torch.floor(k * (1 / 6))  # k mod 6
+        out.append(mx - d * torch.clamp(torch.minimum(k, 4 - k), 0, 1))
     return torch.stack(out, 1)
+
 
 _JITTER_OPS = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
 
-def color_stage(y, # (B, 3, H, W)
-                factors, # (B, 4): brightness, contrast, saturation, hue
-                op, # (B,): the operation each sample does at this stage (0 brightness, 1 contrast, 2 saturation, 3 hue)
-               ):
-    """One stage of the jitter, branch-free. Brightness, contrast and saturation are all `clamp(a * y + b * gray(y) + c, 0, 1)`
-    with per-sample (a, b, c): (f, 0, 0), (f, 0, (1 - f) * mean gray) and (f, 1 - f, 0). Hue samples (op 3) pass through."""
+
+def color_stage(
+    y,  # (B, 3, H, W)
+    factors,  # (B, 4): brightness, contrast, saturation, hue
+    op,  # (B,): the operation each sample does at this stage (0 brightness, 1 contrast, 2 saturation, 3 hue)
+):
+    """One stage of the jitter, branch-free. Brightness, contrast and saturation are all `clamp(a * y + b *
+    gray(y) + c, 0, 1)` with per-sample (a, b, c): (f, 0, 0), (f, 0, (1 - f) * mean gray) and (f, 1 - f,
+    0). Hue samples (op 3) pass through."""
     B = y.shape[0]
     f = factors.to(y.dtype)
     is_b, is_c, is_s = op == 0, op == 1, op == 2
-    g = gray(y)                                                              # [B, 1, H, W]
-    a = torch.where(is_b, f[:, 0], torch.where(is_c, f[:, 1], torch.where(is_s, f[:, 2], torch.ones_like(f[:, 0]))))
+    g = gray(y)  # [B, 1, H, W]
+    a = torch.where(
+        is_b, f[:, 0], torch.where(is_c, f[:, 1], torch.where(is_s, f[:, 2], torch.ones_like(f[:, 0])))
+    )
     b = torch.where(is_s, 1 - f[:, 2], torch.zeros_like(f[:, 2]))
-    c = torch.where(is_c, (1 - f[:, 1])*g.mean(dim=(1, 2, 3)), torch.zeros_like(f[:, 1]))
-    out = (a.view(B, 1, 1, 1)*y + b.view(B, 1, 1, 1)*g + c.view(B, 1, 1, 1)).clamp(0, 1)
+    c = torch.where(is_c, (1 - f[:, 1]) * g.mean(dim=(1, 2, 3)), torch.zeros_like(f[:, 1]))
+    out = (a.view(B, 1, 1, 1) * y + b.view(B, 1, 1, 1) * g + c.view(B, 1, 1, 1)).clamp(0, 1)
     return torch.where((op == 3).view(B, 1, 1, 1), y, out)
 
-def color_group(z, # (B, 3, H, W): samples that all shift their hue at stage `hue_at`
-                factors, # (B, 4)
-                order, # (B, 4): each sample's order of the four operations
-                hue_at:int, # the stage (0-3) at which these samples shift their hue
-                use_hue:bool=True, # False when hue=0 (the hue stage is skipped, as torchvision does)
-               ):
-    "The four jitter stages of a group of samples: `color_stage` at three stages and `adjust_hue` at stage `hue_at`."
+
+def color_group(
+    z,  # (B, 3, H, W): samples that all shift their hue at stage `hue_at`
+    factors,  # (B, 4)
+    order,  # (B, 4): each sample's order of the four operations
+    hue_at: int,  # the stage (0-3) at which these samples shift their hue
+    use_hue: bool = True,  # False when hue=0 (the hue stage is skipped, as torchvision does)
+):
+    """The four jitter stages of a group of samples: `color_stage` at three stages and `adjust_hue` at stage
+    `hue_at`."""
     for s in range(4):
-        if s != hue_at: z = color_stage(z, factors, order[:, s])
-        elif use_hue: z = adjust_hue(z, factors[:, 3])
+        if s != hue_at:
+            z = color_stage(z, factors, order[:, s])
+        elif use_hue:
+            z = adjust_hue(z, factors[:, 3])
     return z
 
-def color_group_into(src, # (N, 3, H, W) the batch to read
-                     dst, # (N, 3, H, W) where the group's results go (may be `src`)
-                     idx, # (B,) the group's rows
-                     factors, order, hue_at:int, use_hue:bool=True):
-    "`color_group` on rows `idx` of `src`, written to the same rows of `dst` (compiled, the gather and scatter fuse into the first and last loops)."
+
+def color_group_into(
+    src,  # (N, 3, H, W) the batch to read
+    dst,  # (N, 3, H, W) where the group's results go (may be `src`)
+    idx,  # (B,) the group's rows
+    factors,
+    order,
+    hue_at: int,
+    use_hue: bool = True,
+):
+    """`color_group` on rows `idx` of `src`, written to the same rows of `dst` (compiled, the gather and
+    scatter fuse into the first and last loops)."""
     dst.index_copy_(0, idx, color_group(src.index_select(0, idx), factors, order, hue_at, use_hue))
     return dst
 
+
 _compiled = {}
-def _group_fn(use_compile:bool):
-    "`color_group_into`, under `torch.compile` when asked (built once per process for any batch size; inductor caches the code on disk)."
-    if not use_compile: return color_group_into
-    if not _compiled: _compiled['group'] = torch.compile(color_group_into, dynamic=True)
+
+
+def _group_fn(use_compile: bool):
+    """`color_group_into`, under `torch.compile` when asked (built once per process for any batch size;
+    inductor caches the code on disk)."""
+    if not use_compile:
+        return color_group_into
+    if not _compiled:
+        _compiled['group'] = torch.compile(color_group_into, dynamic=True)
     return _compiled['group']
+
 
 @functools.lru_cache(None)
 def _cxx_available() -> bool:
     import shutil
+
     return any(shutil.which(c) for c in (os.environ.get('CXX', 'g++'), 'g++', 'c++', 'clang++'))
+
 
 def _can_compile(device) -> bool:
     "Whether `torch.compile` can build kernels for `device` here (CUDA, or a CPU with a C++ compiler)."
     t = torch.device(device).type
     return t == 'cuda' or (t == 'cpu' and _cxx_available())
 
+
 class ColorAugment:
-    "Source augmentation: SimSiam colour, `ColorJitter(b, c, s, h)` with probability `p`, then grayscale with probability `grayscale_p`."
-    def __init__(self, brightness:float=0.4, contrast:float=0.4, saturation:float=0.4, hue:float=0.1,
-                 p:float=0.8, # probability of the colour jitter, per sample
-                 grayscale_p:float=0.2, # probability of grayscale, per sample
-                 compile:bool|None=None, # fuse with `torch.compile`; None: when a compiler is available (CUDA, or a C++ compiler on CPU)
-                ):
+    """Source augmentation: SimSiam colour, `ColorJitter(b, c, s, h)` with probability `p`, then grayscale
+    with probability `grayscale_p`."""
+
+    def __init__(
+        self,
+        brightness: float = 0.4,
+        contrast: float = 0.4,
+        saturation: float = 0.4,
+        hue: float = 0.1,
+        p: float = 0.8,  # probability of the colour jitter, per sample
+        grayscale_p: float = 0.2,  # probability of grayscale, per sample
+        compile: bool
+        # fuse with `torch.compile`; None: when a compiler is available (CUDA, or a C++ compiler on CPU)
+        | None = None,
+    ):
         for n, v in dict(brightness=brightness, contrast=contrast, saturation=saturation).items():
-            if not 0 <= float(v): raise ValueError(f"{n}={v!r} must be >= 0")
-        if not 0 <= float(hue) <= 0.5: raise ValueError(f"hue={hue!r} must be in [0, 0.5]")
+            if not 0 <= float(v):
+                raise ValueError(f"{n}={v!r} must be >= 0")
+        if not 0 <= float(hue) <= 0.5:
+            raise ValueError(f"hue={hue!r} must be in [0, 0.5]")
         for n, v in dict(p=p, grayscale_p=grayscale_p).items():
-            if not 0 <= float(v) <= 1: raise ValueError(f"{n}={v!r} is a probability; it must be in [0, 1]")
-        self.brightness, self.contrast, self.saturation, self.hue = float(brightness), float(contrast), float(saturation), float(hue)
+            if not 0 <= float(v) <= 1:
+                raise ValueError(f"{n}={v!r} is a probability; it must be in [0, 1]")
+        self.brightness, self.contrast, self.saturation, self.hue = (
+            float(brightness),
+            float(contrast),
+            float(saturation),
+            float(hue),
+        )
         self.p, self.grayscale_p, self.compile = float(p), float(grayscale_p), compile
-    def draw(self, n:int, generator=None) -> dict:
-        "Per-sample draws: `jitter` (n,) bool, `factors` (n, 4), `order` (n, 4) permutations, `gray` (n,) bool."
+
+    def draw(self, n: int, generator=None) -> dict:
+        """Per-sample draws: `jitter` (n,) bool, `factors` (n, 4), `order` (n, 4) permutations, `gray` (n,)
+        bool."""
         u = torch.rand(n, 4, generator=generator, dtype=torch.float64)
-        lo = torch.tensor([max(0., 1 - self.brightness), max(0., 1 - self.contrast), max(0., 1 - self.saturation), -self.hue], dtype=torch.float64)
-        hi = torch.tensor([1 + self.brightness, 1 + self.contrast, 1 + self.saturation, self.hue], dtype=torch.float64)
+        lo = torch.tensor(
+            [
+                max(0.0, 1 - self.brightness),
+                max(0.0, 1 - self.contrast),
+                max(0.0, 1 - self.saturation),
+                -self.hue,
+            ],
+            dtype=torch.float64,
+        )
+        hi = torch.tensor(
+            [1 + self.brightness, 1 + self.contrast, 1 + self.saturation, self.hue], dtype=torch.float64
+        )
         order = torch.argsort(torch.rand(n, 4, generator=generator), dim=1)
         jitter = torch.rand(n, generator=generator) < self.p
         gray_ = torch.rand(n, generator=generator) < self.grayscale_p
-        return dict(jitter=jitter, factors=lo + u*(hi - lo), order=order, gray=gray_)
-    def params(self, x, generator=None) -> dict: check_images(x); return self.draw(len(x), generator)
-    def apply(self, x, prm:dict, out=None):
-        "Apply drawn parameters `prm` to the batch `x` (into `out` if given): four stages (each sample's k-th operation at stage k), then grayscale."
+        return dict(jitter=jitter, factors=lo + u * (hi - lo), order=order, gray=gray_)
+
+    def params(self, x, generator=None) -> dict:
+        check_images(x)
+        return self.draw(len(x), generator)
+
+    def apply(self, x, prm: dict, out=None):
+        """Apply drawn parameters `prm` to the batch `x` (into `out` if given): four stages (each sample's
+        k-th operation at stage k), then grayscale."""
         use = self.compile if self.compile is not None else _can_compile(x.device)
         if use:
-            try: return self._apply(x, prm, True, out)
-            except Exception as e:                                  # no working compiler: say so once, fall back to eager
-                warnings.warn(f"torch.compile of the colour augmentation failed ({type(e).__name__}: {str(e)[:200]}); using the eager path")
+            try:
+                return self._apply(x, prm, True, out)
+            except Exception as e:  # no working compiler: say so once, fall back to eager
+                warnings.warn(
+                    f"torch.compile of the colour augmentation failed ({type(e).__name__}: {str(e)[:200]}); "
+                    f"using the eager path"
+                )
                 self.compile = False
         return self._apply(x, prm, False, out)
+
     def _apply(self, x, prm, use_compile, out=None):
         group = _group_fn(use_compile)
         dev = x.device
         f = prm['factors'].to(dev, x.dtype)
-        hue_at = (prm['order'] == 3).int().argmax(1)                # the stage at which each sample shifts its hue
+        hue_at = (prm['order'] == 3).int().argmax(1)  # the stage at which each sample shifts its hue
         y = torch.empty_like(x) if out is None else out
         if y is not x:
-            for i in torch.nonzero(~prm['jitter']).flatten().tolist(): y[i].copy_(x[i])   # only samples left alone need copying
-        for k in range(4):                                          # samples grouped by that stage: hue runs once per sample
+            for i in torch.nonzero(~prm['jitter']).flatten().tolist():
+                y[i].copy_(x[i])  # only samples left alone need copying
+        for k in range(4):  # samples grouped by that stage: hue runs once per sample
             sel = torch.nonzero(prm['jitter'] & (hue_at == k)).flatten()
-            if len(sel): group(x, y, sel.to(dev), f[sel.to(dev)], prm['order'][sel].to(dev), k, self.hue > 0)
+            if len(sel):
+                group(x, y, sel.to(dev), f[sel.to(dev)], prm['order'][sel].to(dev), k, self.hue > 0)
         for i in torch.nonzero(prm['gray']).flatten().tolist():
-            y[i].copy_(gray(y[i:i + 1])[0])                         # broadcasts the luma to the three channels
+            y[i].copy_(gray(y[i : i + 1])[0])  # broadcasts the luma to the three channels
         return y
-    def __call__(self, x, generator=None): return self.apply(x, self.params(x, generator))
-    def __repr__(self): return f"ColorAugment({self.brightness}, {self.contrast}, {self.saturation}, {self.hue}, p={self.p}, grayscale_p={self.grayscale_p})"
+
+    def __call__(self, x, generator=None):
+        return self.apply(x, self.params(x, generator))
+
+    def __repr__(self):
+        jitter = f"{self.brightness}, {self.contrast}, {self.saturation}, {self.hue}"
+        return f"ColorAugment({jitter}, p={self.p}, grayscale_p={self.grayscale_p})"
 
 # %% ../nbs/02_augment.ipynb #1e0058bc
 SOURCE_AUGMENTATIONS = {'mask': PatchMask, 'cutmix': CutMixPaste, 'color': ColorAugment}
-COMPOSITIONS = tuple('+'.join(c) or 'none' for r in range(4) for c in itertools.combinations(('mask', 'cutmix', 'color'), r))
+COMPOSITIONS = tuple(
+    '+'.join(c) or 'none' for r in range(4) for c in itertools.combinations(('mask', 'cutmix', 'color'), r)
+)
 
-def parse_augmentations(spec, # 'mask+cutmix+color', 'none', or a list of names
-                       ) -> list[str]:
-    "Names of the source augmentations in `spec`, in Appendix A's order (mask, cutmix, color); clear errors for unknown or repeated names."
-    if spec is None: return []
-    names = [s.strip() for s in (spec.replace(',', '+').split('+') if isinstance(spec, str) else spec) if s.strip()]
+
+def parse_augmentations(
+    spec,  # 'mask+cutmix+color', 'none', or a list of names
+) -> list[str]:
+    """Names of the source augmentations in `spec`, in Appendix A's order (mask, cutmix, color); clear errors
+    for unknown or repeated names."""
+    if spec is None:
+        return []
+    names = [
+        s.strip() for s in (spec.replace(',', '+').split('+') if isinstance(spec, str) else spec) if s.strip()
+    ]
     names = [n for n in names if n != 'none']
-    for n in names: check_choice('augmentation', n, list(SOURCE_AUGMENTATIONS))
-    if len(set(names)) != len(names): raise ValueError(f"augmentation spec {spec!r} repeats a name")
+    for n in names:
+        check_choice('augmentation', n, list(SOURCE_AUGMENTATIONS))
+    if len(set(names)) != len(names):
+        raise ValueError(f"augmentation spec {spec!r} repeats a name")
     return [n for n in SOURCE_AUGMENTATIONS if n in names]
 
-def _take(prm:dict, s:int, e:int) -> dict: return {k: v[s:e] for k, v in prm.items()}
+
+def _take(prm: dict, s: int, e: int) -> dict:
+    return {k: v[s:e] for k, v in prm.items()}
+
 
 class SourceTransform:
-    """Compose source-only augmentations on a batch, in the order of `ops` (`from_spec`: Appendix A's order); an op that
-    `reads_clean` (the paste) cuts from the clean input. On a CPU the batch is processed `chunk` images at a time."""
-    def __init__(self, ops=(), # augmentation objects with `params(x, generator)` and `apply(x, params, out=None)` (`out` may be `x` itself)
-                 chunk:int|None=16, # images processed together on a CPU (16 at 224 px is about 10 MB, cache-sized); None: all at once
-                ):
+    """Compose source-only augmentations on a batch, in the order of `ops` (`from_spec`: Appendix A's order);
+    an op that `reads_clean` (the paste) cuts from the clean input. On a CPU the batch is processed `chunk`
+    images at a time."""
+
+    def __init__(
+        self,
+        # augmentation objects with `params(x, generator)` and `apply(x, params, out=None)` (`out` may be `x`
+        # itself)
+        ops=(),
+        chunk: int
+        # images processed together on a CPU (16 at 224 px is about 10 MB, cache-sized); None: all at once
+        | None = 16,
+    ):
         self.ops, self.chunk = list(ops), chunk
+
     @classmethod
-    def from_spec(cls, spec, # see `parse_augmentations`
-                  patch_size:int=16, # patch side for masking
-                  mask_ratio:float=0.75,
-                  chunk:int|None=16,
-                  compile:bool|None=None, # for the colour augmentation, see `ColorAugment`
-                  **kw, # per-augmentation options: dict(cutmix=dict(area=...), color=dict(p=...))
-                 ):
+    def from_spec(
+        cls,
+        spec,  # see `parse_augmentations`
+        patch_size: int = 16,  # patch side for masking
+        mask_ratio: float = 0.75,
+        chunk: int | None = 16,
+        compile: bool | None = None,  # for the colour augmentation, see `ColorAugment`
+        **kw,  # per-augmentation options: dict(cutmix=dict(area=...), color=dict(p=...))
+    ):
         ops = []
         for n in parse_augmentations(spec):
             o = dict(kw.get(n, {}))
-            if n == 'mask': o = dict(dict(ratio=mask_ratio, patch_size=patch_size), **o)
-            if n == 'color': o = dict(dict(compile=compile), **o)
+            if n == 'mask':
+                o = dict(dict(ratio=mask_ratio, patch_size=patch_size), **o)
+            if n == 'color':
+                o = dict(dict(compile=compile), **o)
             ops.append(SOURCE_AUGMENTATIONS[n](**o))
         return cls(ops, chunk)
+
     def params(self, x, generator=None) -> list[dict]:
         "Every random draw for the batch, op by op (so results do not depend on `chunk`)."
         return [op.params(x, generator) for op in self.ops]
-    def apply(self, x, prms:list[dict]):
-        if not self.ops: return x
+
+    def apply(self, x, prms: list[dict]):
+        if not self.ops:
+            return x
         n = len(x)
         c = n if (self.chunk is None or x.device.type != 'cpu') else max(1, int(self.chunk))
         out = torch.empty_like(x)
         for s in range(0, n, c):
-            clean, dst = x[s:s + c], out[s:s + c]
+            clean, dst = x[s : s + c], out[s : s + c]
             y = clean
-            for op, prm in zip(self.ops, prms):                   # the first operation writes into the output, the others work in place
+            for op, prm in zip(
+                self.ops, prms
+            ):  # the first operation writes into the output, the others work in place
                 kw = dict(source=clean) if getattr(op, 'reads_clean', False) else {}
                 y = op.apply(y, _take(prm, s, s + c) if c < n else prm, out=dst, **kw)
         return out
+
     def __call__(self, x, generator=None):
         check_images(x)
         return self.apply(x, self.params(x, generator))
-    def __repr__(self): return f"SourceTransform({', '.join(map(repr, self.ops)) or 'identity'}, chunk={self.chunk})"
 
-def make_views(x:torch.Tensor, # a batch after the shared `CropFlip`, (N, 3, H, W)
-               source_transform, # e.g. `SourceTransform.from_spec('mask+color')`
-               generator=None,
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+    def __repr__(self):
+        return f"SourceTransform({', '.join(map(repr, self.ops)) or 'identity'}, chunk={self.chunk})"
+
+
+def make_views(
+    x: torch.Tensor,  # a batch after the shared `CropFlip`, (N, 3, H, W)
+    source_transform,  # e.g. `SourceTransform.from_spec('mask+color')`
+    generator=None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     "The siamese pair `(source, target)`: the source gets `source_transform`, the target is `x` itself."
     return source_transform(x, generator), x
 
 # %% ../nbs/02_augment.ipynb #7c4d20dc
 class TwoViews:
-    "Two augmented views of a batch, on its device: random resized crop (`scale`) back to the same size, flip, SimSiam colour."
+    """Two augmented views of a batch, on its device: random resized crop (`scale`) back to the same size,
+    flip, SimSiam colour."""
 
     def __init__(self, scale=(0.08, 1.0), colour: bool = True):
         self.scale = scale

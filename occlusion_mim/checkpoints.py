@@ -22,116 +22,198 @@ __all__ = ['CheckpointError', 'read_weights', 'convert_state_dict', 'LoadResult'
 class CheckpointError(ValueError):
     "A checkpoint that cannot be read or does not fit the model."
 
+
 def read_weights(path) -> dict:
     "The dict stored in `path` (`.safetensors`, or a torch file read with `weights_only=True`)."
     path = Path(path).expanduser()
-    if not path.is_file(): raise FileNotFoundError(f"checkpoint {path} does not exist")
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
     if path.suffix == '.safetensors':
         from safetensors.torch import load_file
-        try: return load_file(str(path))
-        except Exception as e: raise CheckpointError(f"cannot read safetensors file {path}: {e}") from None
-    try: return torch.load(path, map_location='cpu', weights_only=True)
+
+        try:
+            return load_file(str(path))
+        except Exception as e:
+            raise CheckpointError(f"cannot read safetensors file {path}: {e}") from None
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
-        raise CheckpointError(f"refusing to load {path}: it holds objects that plain weights do not (torch.load with weights_only=True refused it: {str(e).splitlines()[0]})") from None
+        raise CheckpointError(
+            f"refusing to load {path}: it holds objects that plain weights do not (torch.load with "
+            f"weights_only=True refused it: {str(e).splitlines()[0]})"
+        ) from None
     except (RuntimeError, EOFError, OSError) as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e}") from None
 
 # %% ../nbs/04_checkpoints.ipynb #a03f1900
-_DECODER = re.compile(r'^(mask_token|decoder_embed|decoder_pos_embed|decoder_blocks|decoder_norm|decoder_pred)')
+_DECODER = re.compile(
+    r'^(mask_token|decoder_embed|decoder_pos_embed|decoder_blocks|decoder_norm|decoder_pred)'
+)
 _ENCODER = re.compile(r'^(cls_token|pos_embed|patch_embed|blocks|norm)\b')
 
-def _from_vit(k:str, head_to:str='similarity') -> str|None:
+
+def _from_vit(k: str, head_to: str = 'similarity') -> str | None:
     "A MAE / timm ViT key in the project's naming."
-    if _DECODER.match(k): return f'similarity.decoder.{k}'
-    if _ENCODER.match(k): return f'encoder.{k}'
-    if k.startswith(('head.', 'fc_norm.')): return f'{head_to}.{k}'
+    if _DECODER.match(k):
+        return f'similarity.decoder.{k}'
+    if _ENCODER.match(k):
+        return f'encoder.{k}'
+    if k.startswith(('head.', 'fc_norm.')):
+        return f'{head_to}.{k}'
     return None
 
-def convert_state_dict(sd:dict) -> tuple[str, dict]:
-    "Recognise the format of a loaded checkpoint and return (format name, state dict in the project's naming)."
-    if isinstance(sd, dict) and sd.get('format') == 'occlusion_mim': return 'occlusion_mim', dict(sd['model'])
-    if isinstance(sd, dict) and 'state_dict' in sd and any(str(k).startswith('module.') for k in sd['state_dict']):
+
+def convert_state_dict(sd: dict) -> tuple[str, dict]:
+    """Recognise the format of a loaded checkpoint and return (format name, state dict in the project's
+    naming)."""
+    if isinstance(sd, dict) and sd.get('format') == 'occlusion_mim':
+        return 'occlusion_mim', dict(sd['model'])
+    if (
+        isinstance(sd, dict)
+        and 'state_dict' in sd
+        and any(str(k).startswith('module.') for k in sd['state_dict'])
+    ):
         out = {}
         for k, v in sd['state_dict'].items():
-            k = k[len('module.'):] if k.startswith('module.') else k
+            k = k[len('module.') :] if k.startswith('module.') else k
             if k.startswith('base_encoder.'):
-                k = k[len('base_encoder.'):]
+                k = k[len('base_encoder.') :]
                 out[f'similarity.projector.{k[5:]}' if k.startswith('head.') else f'encoder.{k}'] = v
             elif k.startswith('momentum_encoder.'):
-                k = k[len('momentum_encoder.'):]
+                k = k[len('momentum_encoder.') :]
                 out[f'target.projector.{k[5:]}' if k.startswith('head.') else f'target.encoder.{k}'] = v
-            elif k.startswith('predictor.'): out[f'similarity.{k}'] = v
-            else: out[k] = v
+            elif k.startswith('predictor.'):
+                out[f'similarity.{k}'] = v
+            else:
+                out[k] = v
         return 'mocov3', out
-    if isinstance(sd, dict) and 'model' in sd and isinstance(sd['model'], dict): fmt, sd = 'mae', sd['model']
-    else: fmt = 'timm'
+    if isinstance(sd, dict) and 'model' in sd and isinstance(sd['model'], dict):
+        fmt, sd = 'mae', sd['model']
+    else:
+        fmt = 'timm'
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise CheckpointError("the file holds no state dict (expected {'model': ...}, {'state_dict': ...} or a plain state dict of tensors)")
-    if any(k.startswith(('encoder.', 'similarity.', 'target.')) for k in sd): return 'occlusion_mim', dict(sd)
+        raise CheckpointError(
+            "the file holds no state dict (expected {'model': ...}, {'state_dict': ...} or a plain state "
+            "dict of tensors)"
+        )
+    if any(k.startswith(('encoder.', 'similarity.', 'target.')) for k in sd):
+        return 'occlusion_mim', dict(sd)
     return fmt, {(_from_vit(k) or k): v for k, v in sd.items()}
 
 # %% ../nbs/04_checkpoints.ipynb #f059bde6
 @dataclass
 class LoadResult:
     "What `load_pretrained` did."
+
     format: str
     loaded: list = field(default_factory=list)
     missing: list = field(default_factory=list)
     unexpected: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    def __repr__(self):
-        return (f"LoadResult(format={self.format!r}, loaded={len(self.loaded)}, missing={len(self.missing)}, unexpected={len(self.unexpected)}"
-                + (f", notes={self.notes}" if self.notes else '') + ')')
 
-def interpolate_pos_embed(pe:torch.Tensor, # (1, 1 + g*g, D) from the file
-                          num_patches:int, # the model's patch count
-                         ) -> torch.Tensor:
+    def __repr__(self):
+        return (
+            f"LoadResult(format={self.format!r}, loaded={len(self.loaded)}, missing={len(self.missing)}, "
+            f"unexpected={len(self.unexpected)}" + (f", notes={self.notes}" if self.notes else '') + ')'
+        )
+
+
+def interpolate_pos_embed(
+    pe: torch.Tensor,  # (1, 1 + g*g, D) from the file
+    num_patches: int,  # the model's patch count
+) -> torch.Tensor:
     "Resize the patch part of a position embedding to the model's grid (bicubic), keeping the CLS position."
     cls, grid = pe[:, :1], pe[:, 1:]
-    g0, g1 = int(round(grid.shape[1]**.5)), int(round(num_patches**.5))
+    g0, g1 = int(round(grid.shape[1] ** 0.5)), int(round(num_patches**0.5))
     grid = grid.reshape(1, g0, g0, -1).permute(0, 3, 1, 2)
-    grid = F.interpolate(grid.float(), size=(g1, g1), mode='bicubic', align_corners=False).permute(0, 2, 3, 1).reshape(1, g1*g1, -1)
+    grid = (
+        F.interpolate(grid.float(), size=(g1, g1), mode='bicubic', align_corners=False)
+        .permute(0, 2, 3, 1)
+        .reshape(1, g1 * g1, -1)
+    )
     return torch.cat([cls, grid.to(pe.dtype)], 1)
 
-def load_pretrained(model:Siamese, # a model of `create_model`
-                    path, # a checkpoint file
-                    strict:bool=False, # also raise on any missing or unexpected key
-                   ) -> LoadResult:
-    "Load a public MAE / MoCo v3 / timm ViT checkpoint or the project's own file into `model`; report (or raise on) mismatches."
+
+def load_pretrained(
+    model: Siamese,  # a model of `create_model`
+    path,  # a checkpoint file
+    strict: bool = False,  # also raise on any missing or unexpected key
+) -> LoadResult:
+    """Load a public MAE / MoCo v3 / timm ViT checkpoint or the project's own file into `model`; report (or
+    raise on) mismatches."""
     fmt, sd = convert_state_dict(read_weights(path))
     own = model.state_dict()
     res = LoadResult(fmt)
     to_load, bad = {}, []
     for k, v in sd.items():
-        if k not in own: res.unexpected.append(k); continue
-        if k.endswith('pos_embed') and v.shape != own[k].shape and v.ndim == 3 and v.shape[-1] == own[k].shape[-1]:
-            res.notes.append(f"{k}: interpolated from a {int(round((v.shape[1] - 1)**.5))}x{int(round((v.shape[1] - 1)**.5))} to a {int(round((own[k].shape[1] - 1)**.5))}x{int(round((own[k].shape[1] - 1)**.5))} grid")
+        if k not in own:
+            res.unexpected.append(k)
+            continue
+        if (
+            k.endswith('pos_embed')
+            and v.shape != own[k].shape
+            and v.ndim == 3
+            and v.shape[-1] == own[k].shape[-1]
+        ):
+            res.notes.append(
+                f"{k}: interpolated from a "
+                f"{int(round((v.shape[1] - 1) ** 0.5))}x{int(round((v.shape[1] - 1) ** 0.5))} to a "
+                f"{int(round((own[k].shape[1] - 1) ** 0.5))}x{int(round((own[k].shape[1] - 1) ** 0.5))} grid"
+            )
             v = interpolate_pos_embed(v, own[k].shape[1] - 1)
         if v.shape != own[k].shape:
             msg = f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
-            if k.startswith('encoder.'): bad.append(msg)
-            else: res.unexpected.append(k); res.notes.append(f"skipped {msg} (a different head)")
+            if k.startswith('encoder.'):
+                bad.append(msg)
+            else:
+                res.unexpected.append(k)
+                res.notes.append(f"skipped {msg} (a different head)")
             continue
         to_load[k] = v
-    if bad: raise CheckpointError(f"{path} does not fit {model.name}: encoder shape mismatch for {len(bad)} key(s): " + '; '.join(bad[:8]) + (' ...' if len(bad) > 8 else ''))
-    if not to_load: raise CheckpointError(f"{path} ({fmt} format) shares no parameter with {model.name}; unexpected keys such as {res.unexpected[:5]}")
+    if bad:
+        raise CheckpointError(
+            f"{path} does not fit {model.name}: encoder shape mismatch for {len(bad)} key(s): "
+            + '; '.join(bad[:8])
+            + (' ...' if len(bad) > 8 else '')
+        )
+    if not to_load:
+        raise CheckpointError(
+            f"{path} ({fmt} format) shares no parameter with {model.name}; unexpected keys such as "
+            f"{res.unexpected[:5]}"
+        )
     if 'encoder.norm.weight' not in to_load and any(k.endswith('fc_norm.weight') for k in sd):
-        model.encoder.norm = torch.nn.Identity()                           # a global-pool checkpoint (timm avg, MAE fine-tuned): norm after pooling
-        res.notes.append('encoder.norm: none in the file, which norms after pooling (fc_norm); the encoder leaves its tokens un-normalised')
+        # a global-pool checkpoint (timm avg, MAE fine-tuned): norm after pooling
+        model.encoder.norm = torch.nn.Identity()
+        res.notes.append(
+            'encoder.norm: none in the file, which norms after pooling (fc_norm); the encoder leaves its '
+            'tokens un-normalised'
+        )
         own = model.state_dict()
     res.missing = [k for k in own if k not in to_load]
     enc_missing = [k for k in res.missing if k.startswith('encoder.')]
-    if enc_missing: raise CheckpointError(f"{path} would leave the encoder of {model.name} partly loaded; missing: {enc_missing[:8]}" + (' ...' if len(enc_missing) > 8 else ''))
+    if enc_missing:
+        raise CheckpointError(
+            f"{path} would leave the encoder of {model.name} partly loaded; missing: {enc_missing[:8]}"
+            + (' ...' if len(enc_missing) > 8 else '')
+        )
     if strict and (res.missing or res.unexpected):
-        raise CheckpointError(f"strict load of {path} into {model.name}: missing {res.missing[:8]}, unexpected {res.unexpected[:8]}")
+        raise CheckpointError(
+            f"strict load of {path} into {model.name}: missing {res.missing[:8]}, unexpected "
+            f"{res.unexpected[:8]}"
+        )
     model.load_state_dict(to_load, strict=False)
     res.loaded = sorted(to_load)
     if isinstance(model.target, MomentumTarget) and not any(k.startswith('target.') for k in to_load):
-        model.target.update(model.encoder, model.projector, 0.)          # momentum target starts as a copy of the loaded online network
+        model.target.update(
+            model.encoder, model.projector, 0.0
+        )  # momentum target starts as a copy of the loaded online network
         res.missing = [k for k in res.missing if not k.startswith('target.')]
         res.notes.append('target: initialised as a copy of the loaded encoder (and projector)')
     return res
 
-def save_model(model:Siamese, path, **extra) -> Path:
+
+def save_model(model: Siamese, path, **extra) -> Path:
     "Write the project's own checkpoint `{'format': 'occlusion_mim', 'model_name', 'model', ...}` atomically."
-    return atomic_torch_save(dict(format='occlusion_mim', model_name=model.name, model=model.state_dict(), **extra), path)
+    return atomic_torch_save(
+        dict(format='occlusion_mim', model_name=model.name, model=model.state_dict(), **extra), path
+    )

@@ -17,43 +17,71 @@ __all__ = ['as_features', 'gram_linear', 'gram_rbf', 'center_gram', 'cka_from_gr
            'StreamingLinearCKA', 'mask_noise', 'masked_vs_full_cka', 'plot_cka']
 
 # %% ../nbs/06_cka.ipynb #3b7a817d
-def _tensor(X, name:str) -> torch.Tensor:
-    "`X` as a torch tensor (n, d), flattened per example, in its own dtype and device (no copy where possible)."
-    if isinstance(X, torch.Tensor): t = X.detach()
+def _tensor(X, name: str) -> torch.Tensor:
+    """`X` as a torch tensor (n, d), flattened per example, in its own dtype and device (no copy where
+    possible)."""
+    if isinstance(X, torch.Tensor):
+        t = X.detach()
     else:
-        try: t = torch.from_numpy(np.asarray(X))
-        except (TypeError, ValueError) as e: raise TypeError(f"{name} must be a numpy array or torch tensor of shape (n, d); got {type(X).__name__}") from e
-    if t.ndim < 2: raise ValueError(f"{name} must have shape (n examples, d features); got shape {tuple(t.shape)}")
-    if t.is_complex() or t.dtype == torch.bool: raise TypeError(f"{name} must hold real numbers; got dtype {t.dtype}")
+        try:
+            t = torch.from_numpy(np.asarray(X))
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                f"{name} must be a numpy array or torch tensor of shape (n, d); got {type(X).__name__}"
+            ) from e
+    if t.ndim < 2:
+        raise ValueError(f"{name} must have shape (n examples, d features); got shape {tuple(t.shape)}")
+    if t.is_complex() or t.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers; got dtype {t.dtype}")
     return t.reshape(t.shape[0], -1)
 
-def as_features(X, # (n, ...) numpy array or torch tensor
-                name:str='X', # the argument's name, for errors
-               ) -> torch.Tensor:
-    "`X` as a float64 torch tensor (n, d) on its device, flattened per example; raise on a wrong shape or non-finite values."
+
+def as_features(
+    X,  # (n, ...) numpy array or torch tensor
+    name: str = 'X',  # the argument's name, for errors
+) -> torch.Tensor:
+    """`X` as a float64 torch tensor (n, d) on its device, flattened per example; raise on a wrong shape or
+    non-finite values."""
     t = _tensor(X, name).to(torch.float64)
     bad = int((~torch.isfinite(t)).sum())
-    if bad: raise ValueError(f"{name} has {bad} non-finite value(s) (NaN or inf) among its {t.numel()} features; CKA is undefined")
+    if bad:
+        raise ValueError(
+            f"{name} has {bad} non-finite value(s) (NaN or inf) among its {t.numel()} features; CKA is "
+            f"undefined"
+        )
     return t
 
-def _check_n(nx:int, ny:int, debiased:bool|None, fed:str='') -> int:
-    "The common number of examples of X and Y; raise if they differ or (unless `debiased` is None) are too few for the estimator."
-    if nx != ny: raise ValueError(f"X and Y must describe the same examples: X has {nx} rows, Y has {ny}")
-    if debiased is None: return nx
+
+def _check_n(nx: int, ny: int, debiased: bool | None, fed: str = '') -> int:
+    """The common number of examples of X and Y; raise if they differ or (unless `debiased` is None) are too
+    few for the estimator."""
+    if nx != ny:
+        raise ValueError(f"X and Y must describe the same examples: X has {nx} rows, Y has {ny}")
+    if debiased is None:
+        return nx
     need = 4 if debiased else 2
-    if nx < need: raise ValueError(f"{'debiased ' if debiased else ''}CKA needs at least {need} examples; " + (f"{nx} {fed}" if fed else f"got n={nx}"))
+    if nx < need:
+        raise ValueError(
+            f"{'debiased ' if debiased else ''}CKA needs at least {need} examples; "
+            + (f"{nx} {fed}" if fed else f"got n={nx}")
+        )
     return nx
 
-def _pair(X, Y, debiased:bool):
+
+def _pair(X, Y, debiased: bool):
     X, Y = as_features(X, 'X'), as_features(Y, 'Y')
     _check_n(X.shape[0], Y.shape[0], debiased)
     return X, Y.to(X.device)
 
-def _check_variance(name:str, centred_ss:float, n:int, mean:torch.Tensor):
-    """Refuse a representation that is constant across the examples: its centred sum of squares is zero up to rounding,
-    relative to the raw one (= centred + n‖mean‖²)."""
-    if centred_ss <= 1e-24*(centred_ss + n*float(mean.square().sum())) or centred_ss == 0:
-        raise ValueError(f"{name} is constant across the {n} examples (zero variance after centring); CKA is undefined for it")
+
+def _check_variance(name: str, centred_ss: float, n: int, mean: torch.Tensor):
+    """Refuse a representation that is constant across the examples: its centred sum of squares is zero up to
+    rounding, relative to the raw one (= centred + n‖mean‖²)."""
+    if centred_ss <= 1e-24 * (centred_ss + n * float(mean.square().sum())) or centred_ss == 0:
+        raise ValueError(
+            f"{name} is constant across the {n} examples (zero variance after centring); CKA is undefined "
+            f"for it"
+        )
 
 # %% ../nbs/06_cka.ipynb #850c9632
 def gram_linear(X) -> torch.Tensor:
@@ -61,65 +89,93 @@ def gram_linear(X) -> torch.Tensor:
     X = as_features(X)
     return X @ X.T
 
-def _median(t:torch.Tensor) -> torch.Tensor:
-    "numpy's median of all entries (mean of the two middle values for an even count), for tensors of any size."
-    v = t.reshape(-1); m = v.numel()
-    if m % 2: return v.kthvalue((m + 1)//2).values
-    return (v.kthvalue(m//2).values + v.kthvalue(m//2 + 1).values)/2
 
-def gram_rbf(X, threshold:float=0.5, # bandwidth as a fraction of the median pairwise distance
-            ) -> torch.Tensor:
+def _median(t: torch.Tensor) -> torch.Tensor:
+    """numpy's median of all entries (mean of the two middle values for an even count), for tensors of any
+    size."""
+    v = t.reshape(-1)
+    m = v.numel()
+    if m % 2:
+        return v.kthvalue((m + 1) // 2).values
+    return (v.kthvalue(m // 2).values + v.kthvalue(m // 2 + 1).values) / 2
+
+
+def gram_rbf(
+    X,
+    threshold: float = 0.5,  # bandwidth as a fraction of the median pairwise distance
+) -> torch.Tensor:
     "The RBF kernel `exp(-‖xi - xj‖² / (2 σ²))` with `σ = threshold × median distance` (n, n), float64."
-    if not threshold > 0: raise ValueError(f"threshold={threshold!r} must be > 0 (the RBF bandwidth as a fraction of the median distance)")
+    if not threshold > 0:
+        raise ValueError(
+            f"threshold={threshold!r} must be > 0 (the RBF bandwidth as a fraction of the median distance)"
+        )
     X = as_features(X)
     G = X @ X.T
     sq = G.diagonal()
-    d2 = (sq[:, None] + sq[None, :] - 2*G).clamp_min_(0)
+    d2 = (sq[:, None] + sq[None, :] - 2 * G).clamp_min_(0)
     med = _median(d2)
-    if med.item() <= 0: raise ValueError(f"the median squared distance between the {X.shape[0]} examples is 0 (at least half the pairs are identical); the RBF bandwidth is undefined")
-    return torch.exp(-d2/(2*threshold**2*med))
+    if med.item() <= 0:
+        raise ValueError(
+            f"the median squared distance between the {X.shape[0]} examples is 0 (at least half the pairs "
+            f"are identical); the RBF bandwidth is undefined"
+        )
+    return torch.exp(-d2 / (2 * threshold**2 * med))
 
-def center_gram(K:torch.Tensor, debiased:bool=False) -> torch.Tensor:
+
+def center_gram(K: torch.Tensor, debiased: bool = False) -> torch.Tensor:
     "Centre a symmetric Gram matrix (a copy); `debiased`: the U-statistic form (zero diagonal)."
     K = K.to(torch.float64).clone()
     n = K.shape[0]
     if debiased:
         K.fill_diagonal_(0)
-        means = K.sum(0)/(n - 2)
-        means -= means.sum()/(2*(n - 1))
-        K -= means[:, None]; K -= means[None, :]
+        means = K.sum(0) / (n - 2)
+        means -= means.sum() / (2 * (n - 1))
+        K -= means[:, None]
+        K -= means[None, :]
         K.fill_diagonal_(0)
     else:
         means = K.mean(0)
-        means -= means.mean()/2
-        K -= means[:, None]; K -= means[None, :]
+        means -= means.mean() / 2
+        K -= means[:, None]
+        K -= means[None, :]
     return K
 
-def cka_from_grams(K, L, debiased:bool=False) -> float:
+
+def cka_from_grams(K, L, debiased: bool = False) -> float:
     "CKA of two (n, n) Gram matrices of the same examples."
     K, L = torch.as_tensor(K, dtype=torch.float64), torch.as_tensor(L, dtype=torch.float64)
-    if K.shape != L.shape or K.ndim != 2 or K.shape[0] != K.shape[1]: raise ValueError(f"Gram matrices must be square and of the same size; got {tuple(K.shape)} and {tuple(L.shape)}")
+    if K.shape != L.shape or K.ndim != 2 or K.shape[0] != K.shape[1]:
+        raise ValueError(
+            f"Gram matrices must be square and of the same size; got {tuple(K.shape)} and {tuple(L.shape)}"
+        )
     _check_n(K.shape[0], L.shape[0], debiased)
     Kc, Lc = center_gram(K, debiased), center_gram(L.to(K.device), debiased)
-    kl, kk, ll = (Kc*Lc).sum(), (Kc*Kc).sum(), (Lc*Lc).sum()
+    kl, kk, ll = (Kc * Lc).sum(), (Kc * Kc).sum(), (Lc * Lc).sum()
     return _ratio(kl, kk, ll, debiased)
 
-def _ratio(xy, xx, yy, debiased:bool) -> float:
+
+def _ratio(xy, xx, yy, debiased: bool) -> float:
     xy, xx, yy = float(xy), float(xx), float(yy)
     if xx <= 0 or yy <= 0:
         which = 'X' if xx <= 0 else 'Y'
-        raise ValueError(f"{'the debiased HSIC' if debiased else 'HSIC'} of {which} with itself is {min(xx, yy):.3g}, not positive "
-                         f"({which} is constant across the examples{', or n is too small for the debiased estimator' if debiased else ''}); CKA is undefined")
-    return xy/math.sqrt(xx*yy)
+        raise ValueError(
+            f"{'the debiased HSIC' if debiased else 'HSIC'} of {which} with itself is {min(xx, yy):.3g}, not "
+            f"positive "
+            f"({which} is constant across the "
+            f"examples{', or n is too small for the debiased estimator' if debiased else ''}); CKA is "
+            f"undefined"
+        )
+    return xy / math.sqrt(xx * yy)
 
 # %% ../nbs/06_cka.ipynb #03de1033
 def _hsic_u(xty, sxy, nx, ny, n):
     "Unbiased linear HSIC (up to a factor) from ‖YᵀX‖², Σ‖xi‖²‖yi‖², ‖X‖², ‖Y‖² of centred features."
-    return xty - n/(n - 2)*sxy + nx*ny/((n - 1)*(n - 2))
+    return xty - n / (n - 2) * sxy + nx * ny / ((n - 1) * (n - 2))
 
-def _centred_pair(X, Y, debiased:bool):
-    """Column-centred float64 [X | Y] in one (n, d1 + d2) buffer, converting and centring in one pass; the column means
-    double as the finiteness check (any NaN or inf makes its column's mean non-finite)."""
+
+def _centred_pair(X, Y, debiased: bool):
+    """Column-centred float64 [X | Y] in one (n, d1 + d2) buffer, converting and centring in one pass; the
+    column means double as the finiteness check (any NaN or inf makes its column's mean non-finite)."""
     X, Y = _tensor(X, 'X'), _tensor(Y, 'Y')
     n, d1, d2 = _check_n(X.shape[0], Y.shape[0], debiased), X.shape[1], Y.shape[1]
     Y = Y.to(X.device)
@@ -127,48 +183,75 @@ def _centred_pair(X, Y, debiased:bool):
     means = []
     for A, sl, name in ((X, slice(0, d1), 'X'), (Y, slice(d1, d1 + d2), 'Y')):
         mu = A.mean(0, dtype=torch.float64) if A.is_floating_point() else A.double().mean(0)
-        if not bool(torch.isfinite(mu).all()): as_features(A, name)           # raises, counting the non-finite values
-        torch.sub(A, mu, out=Z[:, sl]); means.append(mu)
+        if not bool(torch.isfinite(mu).all()):
+            as_features(A, name)  # raises, counting the non-finite values
+        torch.sub(A, mu, out=Z[:, sl])
+        means.append(mu)
     return Z, d1, means
 
-def _gram_of_columns(Z:torch.Tensor) -> torch.Tensor:
-    "Zᵀ Z in float64; on the CPU through numpy, whose `A.T @ A` is a symmetric rank-k update (half the work of a general product)."
-    if Z.device.type == 'cpu': Zn = Z.numpy(); return torch.from_numpy(Zn.T @ Zn)
+
+def _gram_of_columns(Z: torch.Tensor) -> torch.Tensor:
+    """Zᵀ Z in float64; on the CPU through numpy, whose `A.T @ A` is a symmetric rank-k update (half the work
+    of a general product)."""
+    if Z.device.type == 'cpu':
+        Zn = Z.numpy()
+        return torch.from_numpy(Zn.T @ Zn)
     return Z.T @ Z
 
-def linear_cka(X, Y, # (n, d1), (n, d2): representations of the same n examples (numpy or torch, any device)
-               debiased:bool=False, # the unbiased HSIC estimator (Song et al. 2012)
-               form:str='auto', # 'feature', 'gram', or 'auto' (the cheaper one)
-              ) -> float:
+
+def linear_cka(
+    X,
+    Y,  # (n, d1), (n, d2): representations of the same n examples (numpy or torch, any device)
+    debiased: bool = False,  # the unbiased HSIC estimator (Song et al. 2012)
+    form: str = 'auto',  # 'feature', 'gram', or 'auto' (the cheaper one)
+) -> float:
     "Linear CKA of X and Y in float64."
     check_choice('form', form, ['auto', 'feature', 'gram'])
     Z, d1, (mx, my) = _centred_pair(X, Y, debiased)
     n, d2 = Z.shape[0], Z.shape[1] - d1
-    if form == 'auto': form = 'gram' if n*(d1 + d2) < (d1 + d2)**2/2 else 'feature'
+    if form == 'auto':
+        form = 'gram' if n * (d1 + d2) < (d1 + d2) ** 2 / 2 else 'feature'
     Xc, Yc = Z[:, :d1], Z[:, d1:]
     if form == 'gram':
-        _check_variance('X', float(Xc.square().sum()), n, mx); _check_variance('Y', float(Yc.square().sum()), n, my)
+        _check_variance('X', float(Xc.square().sum()), n, mx)
+        _check_variance('Y', float(Yc.square().sum()), n, my)
         return cka_from_grams(Xc @ Xc.T, Yc @ Yc.T, debiased)
     G = _gram_of_columns(Z)
     Gxx, Gyy, Gxy = G[:d1, :d1], G[d1:, d1:], G[d1:, :d1]
-    _check_variance('X', float(Gxx.trace()), n, mx); _check_variance('Y', float(Gyy.trace()), n, my)
+    _check_variance('X', float(Gxx.trace()), n, mx)
+    _check_variance('Y', float(Gyy.trace()), n, my)
     xty, xtx, yty = Gxy.square().sum(), Gxx.square().sum(), Gyy.square().sum()
-    if not debiased: return _ratio(xty, xtx, yty, False)
+    if not debiased:
+        return _ratio(xty, xtx, yty, False)
     sx, sy = Xc.square().sum(1), Yc.square().sum(1)
     nx, ny = Gxx.trace(), Gyy.trace()
-    return _ratio(_hsic_u(xty, sx @ sy, nx, ny, n), _hsic_u(xtx, sx @ sx, nx, nx, n), _hsic_u(yty, sy @ sy, ny, ny, n), True)
+    return _ratio(
+        _hsic_u(xty, sx @ sy, nx, ny, n),
+        _hsic_u(xtx, sx @ sx, nx, nx, n),
+        _hsic_u(yty, sy @ sy, ny, ny, n),
+        True,
+    )
 
-def rbf_cka(X, Y, threshold:float=0.5, # RBF bandwidth as a fraction of the median distance
-            debiased:bool=False) -> float:
+
+def rbf_cka(
+    X,
+    Y,
+    threshold: float = 0.5,  # RBF bandwidth as a fraction of the median distance
+    debiased: bool = False,
+) -> float:
     "RBF-kernel CKA of X and Y in float64 (Gram form, O(n²) memory)."
     X, Y = _pair(X, Y, debiased)
-    for name, A in (('X', X), ('Y', Y)): _check_variance(name, float((A - A.mean(0)).square().sum()), len(A), A.mean(0))
+    for name, A in (('X', X), ('Y', Y)):
+        _check_variance(name, float((A - A.mean(0)).square().sum()), len(A), A.mean(0))
     return cka_from_grams(gram_rbf(X, threshold), gram_rbf(Y, threshold), debiased)
 
 # %% ../nbs/06_cka.ipynb #5a8f0020
 class StreamingLinearCKA:
     "Linear CKA of (X, Y) pairs fed in minibatches; memory O(d²) whatever the number of examples."
-    def __init__(self): self.n, self._s = 0, None
+
+    def __init__(self):
+        self.n, self._s = 0, None
+
     @torch.no_grad()
     def update(self, X, Y) -> 'StreamingLinearCKA':
         "Add a minibatch of paired rows (b, d1), (b, d2)."
@@ -179,137 +262,232 @@ class StreamingLinearCKA:
             self._shift = (X.mean(0), Y.mean(0))
             d1, d2 = X.shape[1], Y.shape[1]
             z = lambda *s: torch.zeros(*s, dtype=torch.float64, device=X.device)
-            self._s = dict(x=z(d1), y=z(d2), xx=z(d1, d1), yy=z(d2, d2), xy=z(d1, d2), p=z(()), q=z(()),
-                           pq=z(()), pp=z(()), qq=z(()), px=z(d1), py=z(d2), qx=z(d1), qy=z(d2))
+            self._s = dict(
+                x=z(d1),
+                y=z(d2),
+                xx=z(d1, d1),
+                yy=z(d2, d2),
+                xy=z(d1, d2),
+                p=z(()),
+                q=z(()),
+                pq=z(()),
+                pp=z(()),
+                qq=z(()),
+                px=z(d1),
+                py=z(d2),
+                qx=z(d1),
+                qy=z(d2),
+            )
         elif (X.shape[1], Y.shape[1]) != (self._s['x'].numel(), self._s['y'].numel()):
-            raise ValueError(f"feature sizes changed between batches: first ({self._s['x'].numel()}, {self._s['y'].numel()}), now ({X.shape[1]}, {Y.shape[1]})")
-        X = X - self._shift[0].to(X.device); Y = Y - self._shift[1].to(X.device)
+            raise ValueError(
+                f"feature sizes changed between batches: first ({self._s['x'].numel()}, "
+                f"{self._s['y'].numel()}), now ({X.shape[1]}, {Y.shape[1]})"
+            )
+        X = X - self._shift[0].to(X.device)
+        Y = Y - self._shift[1].to(X.device)
         p, q = X.square().sum(1), Y.square().sum(1)
         s = self._s
-        s['x'] += X.sum(0); s['y'] += Y.sum(0); s['xx'] += X.T @ X; s['yy'] += Y.T @ Y; s['xy'] += X.T @ Y
-        s['p'] += p.sum(); s['q'] += q.sum(); s['pq'] += p @ q; s['pp'] += p @ p; s['qq'] += q @ q
-        s['px'] += p @ X; s['py'] += p @ Y; s['qx'] += q @ X; s['qy'] += q @ Y
+        s['x'] += X.sum(0)
+        s['y'] += Y.sum(0)
+        s['xx'] += X.T @ X
+        s['yy'] += Y.T @ Y
+        s['xy'] += X.T @ Y
+        s['p'] += p.sum()
+        s['q'] += q.sum()
+        s['pq'] += p @ q
+        s['pp'] += p @ p
+        s['qq'] += q @ q
+        s['px'] += p @ X
+        s['py'] += p @ Y
+        s['qx'] += q @ X
+        s['qy'] += q @ Y
         self.n += X.shape[0]
         return self
 
-    def value(self, debiased:bool=False) -> float:
+    def value(self, debiased: bool = False) -> float:
         "CKA of everything fed so far."
         n, s = self.n, self._s
         _check_n(n, n, debiased, 'fed so far')
-        mx, my = s['x']/n, s['y']/n
-        Cxx = s['xx'] - n*torch.outer(mx, mx); Cyy = s['yy'] - n*torch.outer(my, my); Cxy = s['xy'] - n*torch.outer(mx, my)
-        _check_variance('X', float(Cxx.trace()), n, mx + self._shift[0]); _check_variance('Y', float(Cyy.trace()), n, my + self._shift[1])
+        mx, my = s['x'] / n, s['y'] / n
+        Cxx = s['xx'] - n * torch.outer(mx, mx)
+        Cyy = s['yy'] - n * torch.outer(my, my)
+        Cxy = s['xy'] - n * torch.outer(mx, my)
+        _check_variance('X', float(Cxx.trace()), n, mx + self._shift[0])
+        _check_variance('Y', float(Cyy.trace()), n, my + self._shift[1])
         xty, xtx, yty = Cxy.square().sum(), Cxx.square().sum(), Cyy.square().sum()
-        if not debiased: return _ratio(xty, xtx, yty, False)
-        # Σ_i a_i b_i with a_i = ‖u_i - μu‖², b_i = ‖v_i - μv‖², from the raw moments (p_i = ‖u_i‖², q_i = ‖v_i‖²)
+        if not debiased:
+            return _ratio(xty, xtx, yty, False)
+
+        # Σ_i a_i b_i with a_i = ‖u_i - μu‖², b_i = ‖v_i - μv‖², from the raw moments (p_i = ‖u_i‖², q_i =
+        # ‖v_i‖²)
         def cross(pq, pv, qu, uv, mu, mv, su, sv, p, q):
             nu, nv = mu @ mu, mv @ mv
-            return (pq - 2*pv @ mv + nv*p - 2*qu @ mu + 4*mu @ uv @ mv - 2*nv*(su @ mu) + nu*q - 2*nu*(sv @ mv) + n*nu*nv)
+            return (
+                pq
+                - 2 * pv @ mv
+                + nv * p
+                - 2 * qu @ mu
+                + 4 * mu @ uv @ mv
+                - 2 * nv * (su @ mu)
+                + nu * q
+                - 2 * nu * (sv @ mv)
+                + n * nu * nv
+            )
+
         sxy = cross(s['pq'], s['py'], s['qx'], s['xy'], mx, my, s['x'], s['y'], s['p'], s['q'])
         sxx = cross(s['pp'], s['px'], s['px'], s['xx'], mx, mx, s['x'], s['x'], s['p'], s['p'])
         syy = cross(s['qq'], s['qy'], s['qy'], s['yy'], my, my, s['y'], s['y'], s['q'], s['q'])
         nx, ny = Cxx.trace(), Cyy.trace()
-        return _ratio(_hsic_u(xty, sxy, nx, ny, n), _hsic_u(xtx, sxx, nx, nx, n), _hsic_u(yty, syy, ny, ny, n), True)
+        return _ratio(
+            _hsic_u(xty, sxy, nx, ny, n), _hsic_u(xtx, sxx, nx, nx, n), _hsic_u(yty, syy, ny, ny, n), True
+        )
 
 # %% ../nbs/06_cka.ipynb #7ec5fc1c
-def mask_noise(n:int, num_patches:int, seed:int=0) -> torch.Tensor:
+def mask_noise(n: int, num_patches: int, seed: int = 0) -> torch.Tensor:
     "The protocol's (n, num_patches) mask noise for `seed`: the same for every model, on the CPU."
     return torch.rand(n, num_patches, generator=torch.Generator().manual_seed(sample_seed(seed, 4217)))
 
+
 def _encoder_of(model):
-    if hasattr(model, 'encode') and hasattr(model, 'encoder'): return model, model.encoder
-    if hasattr(model, 'encode') and hasattr(model, 'num_patches'): return model, model
-    raise TypeError(f"model must be a ViTEncoder or a model with an `.encoder` and `.encode` (e.g. from create_model); got {type(model).__name__}")
+    if hasattr(model, 'encode') and hasattr(model, 'encoder'):
+        return model, model.encoder
+    if hasattr(model, 'encode') and hasattr(model, 'num_patches'):
+        return model, model
+    raise TypeError(
+        f"model must be a ViTEncoder or a model with an `.encoder` and `.encode` (e.g. from create_model); "
+        f"got {type(model).__name__}"
+    )
+
 
 def _image_batches(images, batch_size):
-    "Batches of [0, 1] images from a tensor (N, 3, H, W) or a dataset whose items are images or (image, ...) tuples."
+    """Batches of [0, 1] images from a tensor (N, 3, H, W) or a dataset whose items are images or (image, ...)
+    tuples."""
     if isinstance(images, torch.Tensor):
-        for i in range(0, len(images), batch_size): yield images[i:i + batch_size]
+        for i in range(0, len(images), batch_size):
+            yield images[i : i + batch_size]
         return
     for i in range(0, len(images), batch_size):
         items = [images[j] for j in range(i, min(i + batch_size, len(images)))]
         yield torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
 
+
 @torch.no_grad()
-def masked_vs_full_cka(model, # a model from `create_model` (or a `ViTEncoder`)
-                       images, # float images in [0, 1]: a tensor (N, 3, H, W) or a dataset of images / (image, label)
-                       ratios=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), # mask ratios, each in (0, 1)
-                       seed:int=0, # mask seed (the same masks for every model)
-                       batch_size:int=64,
-                       kind:str='linear', # 'linear' (streamed) or 'rbf' (keeps the features)
-                       debiased:bool=False, # unbiased HSIC estimator
-                       pool:str='mean', # 'mean' over visible patch tokens or 'cls'
-                       mask_mode:str='drop', # 'drop' masked tokens (MAE) or 'black' the masked pixels
-                       blocks=None, # None: final layer; a list of block indices, or 'all': one row per block
-                       normalize:bool=True, # apply ImageNet normalisation (as the trainer does) to the [0, 1] images
-                       threshold:float=0.5, # RBF bandwidth (kind='rbf')
-                       name:str|None=None, # adds a `model` column with this name
-                       device=None, # default: the model's device
-                      ) -> pd.DataFrame:
+def masked_vs_full_cka(
+    model,  # a model from `create_model` (or a `ViTEncoder`)
+    images,  # float images in [0, 1]: a tensor (N, 3, H, W) or a dataset of images / (image, label)
+    ratios=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),  # mask ratios, each in (0, 1)
+    seed: int = 0,  # mask seed (the same masks for every model)
+    batch_size: int = 64,
+    kind: str = 'linear',  # 'linear' (streamed) or 'rbf' (keeps the features)
+    debiased: bool = False,  # unbiased HSIC estimator
+    pool: str = 'mean',  # 'mean' over visible patch tokens or 'cls'
+    mask_mode: str = 'drop',  # 'drop' masked tokens (MAE) or 'black' the masked pixels
+    blocks=None,  # None: final layer; a list of block indices, or 'all': one row per block
+    normalize: bool = True,  # apply ImageNet normalisation (as the trainer does) to the [0, 1] images
+    threshold: float = 0.5,  # RBF bandwidth (kind='rbf')
+    name: str | None = None,  # adds a `model` column with this name
+    device=None,  # default: the model's device
+) -> pd.DataFrame:
     "CKA between masked-image and full-image representations; one row per ratio (and block)."
     from occlusion_mim.core import check_ratio
     from occlusion_mim.data import normalize as _norm
-    check_choice('kind', kind, ['linear', 'rbf']); check_choice('pool', pool, ['mean', 'cls']); check_choice('mask_mode', mask_mode, ['drop', 'black'])
+
+    check_choice('kind', kind, ['linear', 'rbf'])
+    check_choice('pool', pool, ['mean', 'cls'])
+    check_choice('mask_mode', mask_mode, ['drop', 'black'])
     ratios = [check_ratio('ratio', r) for r in ratios]
-    if not ratios: raise ValueError("ratios is empty; give at least one mask ratio in (0, 1)")
+    if not ratios:
+        raise ValueError("ratios is empty; give at least one mask ratio in (0, 1)")
     model, enc = _encoder_of(model)
-    if blocks == 'all': blocks = list(range(enc.depth))
+    if blocks == 'all':
+        blocks = list(range(enc.depth))
     keys = ['final'] if blocks is None else [int(b) % enc.depth for b in blocks]
     dev = torch.device(device) if device is not None else next(enc.parameters()).device
     n = len(images)
-    if n < (4 if debiased else 2): raise ValueError(f"masked_vs_full_cka needs at least {4 if debiased else 2} images; got {n}")
+    if n < (4 if debiased else 2):
+        raise ValueError(f"masked_vs_full_cka needs at least {4 if debiased else 2} images; got {n}")
     noise = mask_noise(n, enc.num_patches, seed)
     acc = {(r, k): StreamingLinearCKA() for r in ratios for k in keys} if kind == 'linear' else None
-    feats = {(r, k): [] for r in [0.] + ratios for k in keys} if kind == 'rbf' else None
+    feats = {(r, k): [] for r in [0.0] + ratios for k in keys} if kind == 'rbf' else None
+
     def enc_at(x, r, nz):
-        f = model.encode(x, mask_ratio=r, noise=nz, pool=pool, mask_mode=mask_mode, blocks=None if blocks is None else keys)
+        f = model.encode(
+            x, mask_ratio=r, noise=nz, pool=pool, mask_mode=mask_mode, blocks=None if blocks is None else keys
+        )
         return {'final': f} if blocks is None else f
+
     was_training = model.training
     model.eval()
     try:
         start = 0
         for xb in _image_batches(images, batch_size):
             x = xb.to(dev, non_blocking=True).float()
-            if normalize: x = _norm(x)
-            nz = noise[start:start + len(x)].to(dev); start += len(x)
-            full = enc_at(x, 0., None)
+            if normalize:
+                x = _norm(x)
+            nz = noise[start : start + len(x)].to(dev)
+            start += len(x)
+            full = enc_at(x, 0.0, None)
             if feats is not None:
-                for k in keys: feats[(0., k)].append(full[k].double().cpu())
+                for k in keys:
+                    feats[(0.0, k)].append(full[k].double().cpu())
             for r in ratios:
                 m = enc_at(x, r, nz)
                 for k in keys:
-                    if acc is not None: acc[(r, k)].update(m[k], full[k])
-                    else: feats[(r, k)].append(m[k].double().cpu())
+                    if acc is not None:
+                        acc[(r, k)].update(m[k], full[k])
+                    else:
+                        feats[(r, k)].append(m[k].double().cpu())
     finally:
         model.train(was_training)
     rows = []
     for k in keys:
         for r in ratios:
-            if acc is not None: v = acc[(r, k)].value(debiased)
-            else: v = rbf_cka(torch.cat(feats[(r, k)]), torch.cat(feats[(0., k)]), threshold, debiased)
+            if acc is not None:
+                v = acc[(r, k)].value(debiased)
+            else:
+                v = rbf_cka(torch.cat(feats[(r, k)]), torch.cat(feats[(0.0, k)]), threshold, debiased)
             rows.append(dict(ratio=r, block=k, cka=v))
-    df = pd.DataFrame(rows).assign(kind=kind, debiased=debiased, pool=pool, mask_mode=mask_mode, n_images=n, seed=seed)
-    if name is not None: df.insert(0, 'model', name)
+    df = pd.DataFrame(rows).assign(
+        kind=kind, debiased=debiased, pool=pool, mask_mode=mask_mode, n_images=n, seed=seed
+    )
+    if name is not None:
+        df.insert(0, 'model', name)
     return df
 
 # %% ../nbs/06_cka.ipynb #f2b13e5e
-def plot_cka(df:pd.DataFrame, # rows with `ratio` and `cka` columns (e.g. from `masked_vs_full_cka`, concatenated)
-             hue:str|None='model', # one line per value of this column (None or missing: one line)
-             ax=None, # matplotlib axes (default: a new figure)
-             title:str|None=None,
-             styles:dict|None=None, # per-line keyword arguments for `ax.plot`, keyed by hue value
-            ):
+def plot_cka(
+    df: pd.DataFrame,  # rows with `ratio` and `cka` columns (e.g. from `masked_vs_full_cka`, concatenated)
+    hue: str | None = 'model',  # one line per value of this column (None or missing: one line)
+    ax=None,  # matplotlib axes (default: a new figure)
+    title: str | None = None,
+    styles: dict | None = None,  # per-line keyword arguments for `ax.plot`, keyed by hue value
+):
     "One CKA-vs-mask-ratio panel; returns the axes."
     import matplotlib.pyplot as plt
+
     for c in ('ratio', 'cka'):
-        if c not in df.columns: raise ValueError(f"df needs a {c!r} column; it has {list(df.columns)}")
-    if ax is None: _, ax = plt.subplots(figsize=(4, 3.2))
+        if c not in df.columns:
+            raise ValueError(f"df needs a {c!r} column; it has {list(df.columns)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3.2))
     groups = df.groupby(hue, sort=False) if hue is not None and hue in df.columns else [(None, df)]
     for key, g in groups:
         g = g.sort_values('ratio')
-        ax.plot(g.ratio, g.cka, marker='o', ms=3.5, label=None if key is None else str(key), **(styles or {}).get(key, {}))
-    ax.set_xlabel('mask ratio'); ax.set_ylabel('CKA (masked vs full)')
-    ax.set_xlim(0, 1); ax.set_ylim(min(0, float(df.cka.min()) - 0.02), 1.02); ax.grid(alpha=0.3)
-    if hue is not None and hue in df.columns: ax.legend(fontsize=8, frameon=False)
-    if title: ax.set_title(title, fontsize=10)
+        ax.plot(
+            g.ratio,
+            g.cka,
+            marker='o',
+            ms=3.5,
+            label=None if key is None else str(key),
+            **(styles or {}).get(key, {}),
+        )
+    ax.set_xlabel('mask ratio')
+    ax.set_ylabel('CKA (masked vs full)')
+    ax.set_xlim(0, 1)
+    ax.set_ylim(min(0, float(df.cka.min()) - 0.02), 1.02)
+    ax.grid(alpha=0.3)
+    if hue is not None and hue in df.columns:
+        ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10)
     return ax

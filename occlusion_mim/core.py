@@ -17,44 +17,59 @@ __all__ = ['check_choice', 'check_ratio', 'check_range', 'atomic_path', 'atomic_
            'package_versions', 'run_manifest', 'write_manifest', 'save_figure', 'save_table']
 
 # %% ../nbs/00_core.ipynb #95f7c169
-def check_choice(name:str, # the argument's name, as the user typed it
-                 value, # the value given
-                 choices, # the accepted values
-                ):
-    "Raise a `ValueError` naming `value` and the accepted `choices` (with a did-you-mean hint) unless `value in choices`."
+def check_choice(
+    name: str,  # the argument's name, as the user typed it
+    value,  # the value given
+    choices,  # the accepted values
+):
+    """Raise a `ValueError` naming `value` and the accepted `choices` (with a did-you-mean hint) unless `value
+    in choices`."""
     choices = list(choices)
-    if value in choices: return value
+    if value in choices:
+        return value
     hint = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     msg = f"{name}={value!r} is not one of: {', '.join(map(str, choices))}"
-    if hint: msg += f" (did you mean {hint[0]!r}?)"
+    if hint:
+        msg += f" (did you mean {hint[0]!r}?)"
     raise ValueError(msg)
 
 # %% ../nbs/00_core.ipynb #38cd3b6f
-def check_ratio(name:str, # the argument's name
-                value, # a number that must lie strictly between 0 and 1
-               ) -> float:
+def check_ratio(
+    name: str,  # the argument's name
+    value,  # a number that must lie strictly between 0 and 1
+) -> float:
     "Return `value` as a float, or raise a `ValueError` naming it unless 0 < value < 1."
-    try: v = float(value)
-    except (TypeError, ValueError): raise ValueError(f"{name}={value!r} is not a number; expected a ratio in the open interval (0, 1)") from None
-    if not 0 < v < 1: raise ValueError(f"{name}={value!r} is outside the open interval (0, 1)")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name}={value!r} is not a number; expected a ratio in the open interval (0, 1)"
+        ) from None
+    if not 0 < v < 1:
+        raise ValueError(f"{name}={value!r} is outside the open interval (0, 1)")
     return v
 
 # %% ../nbs/00_core.ipynb #ebba476e
-def check_range(name:str, # the argument's name
-                value, # a pair (low, high)
-                low:float=0., # smallest accepted bound
-                high:float=float('inf'), # largest accepted bound
-               ) -> tuple[float, float]:
+def check_range(
+    name: str,  # the argument's name
+    value,  # a pair (low, high)
+    low: float = 0.0,  # smallest accepted bound
+    high: float = float('inf'),  # largest accepted bound
+) -> tuple[float, float]:
     "Return `value` as a `(low, high)` float pair within `[low, high]`, or raise a `ValueError` naming it."
-    try: a, b = (float(v) for v in value)
-    except (TypeError, ValueError): raise ValueError(f"{name}={value!r} is not a pair of numbers (low, high)") from None
-    if not (low <= a <= b <= high): raise ValueError(f"{name}={value!r} must satisfy {low} <= low <= high <= {high}")
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} is not a pair of numbers (low, high)") from None
+    if not (low <= a <= b <= high):
+        raise ValueError(f"{name}={value!r} must satisfy {low} <= low <= high <= {high}")
     return a, b
 
 # %% ../nbs/00_core.ipynb #229cab67
 @contextlib.contextmanager
-def atomic_path(path, # the final destination
-               ):
+def atomic_path(
+    path,  # the final destination
+):
     "Yield a temporary path beside `path`; on success rename it onto `path`, on error remove it."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,110 +78,181 @@ def atomic_path(path, # the final destination
     tmp = Path(tmp)
     try:
         yield tmp
-        with open(tmp, 'rb') as f: os.fsync(f.fileno())
+        with open(tmp, 'rb') as f:
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
-        if tmp.exists(): tmp.unlink()
+        if tmp.exists():
+            tmp.unlink()
 
-def atomic_write_text(path, text:str):
+
+def atomic_write_text(path, text: str):
     "Write `text` to `path` atomically."
-    with atomic_path(path) as tmp: Path(tmp).write_text(text)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
     return Path(path)
+
 
 def atomic_torch_save(obj, path):
     "`torch.save(obj)` to `path` atomically (temp file + rename)."
-    with atomic_path(path) as tmp: torch.save(obj, tmp)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
     return Path(path)
 
 # %% ../nbs/00_core.ipynb #f4bdd87e
-def seed_everything(seed:int):
+def seed_everything(seed: int):
     "Seed python, numpy and torch (all devices)."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
     return seed
 
-def sample_seed(*keys:int) -> int:
-    "A 63-bit seed that depends on every integer in `keys` (e.g. run seed, epoch, sample index), order included."
-    return int(np.random.SeedSequence([int(k) % 2**63 for k in keys]).generate_state(2, np.uint32).view(np.uint64)[0] >> 1)
 
-def make_generator(seed:int|torch.Generator|None=None, # an int seed, an existing generator (returned as is) or None (fresh, seeded from torch's global RNG)
-                  ) -> torch.Generator:
+def sample_seed(*keys: int) -> int:
+    """A 63-bit seed that depends on every integer in `keys` (e.g. run seed, epoch, sample index), order
+    included."""
+    return int(
+        np.random.SeedSequence([int(k) % 2**63 for k in keys]).generate_state(2, np.uint32).view(np.uint64)[0]
+        >> 1
+    )
+
+
+def make_generator(
+    seed: int
+    | torch.Generator
+    # an int seed, an existing generator (returned as is) or None (fresh, seeded from torch's global RNG)
+    | None = None,
+) -> torch.Generator:
     "A CPU `torch.Generator` from `seed`."
-    if isinstance(seed, torch.Generator): return seed
-    if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
+    if isinstance(seed, torch.Generator):
+        return seed
+    if seed is None:
+        seed = int(torch.randint(0, 2**62, (1,)).item())
     return torch.Generator().manual_seed(int(seed))
 
 # %% ../nbs/00_core.ipynb #81a10f33
-def project_root(start=None) -> Path|None:
-    "The nearest folder at or above `start` (default: cwd) holding this project's `pyproject.toml`, else None."
+def project_root(start=None) -> Path | None:
+    """The nearest folder at or above `start` (default: cwd) holding this project's `pyproject.toml`, else
+    None."""
     p = Path(start or Path.cwd()).resolve()
     for d in [p, *p.parents]:
-        f = d/'pyproject.toml'
-        if f.exists() and (d/'occlusion_mim').is_dir() and 'occlusion_mim' in f.read_text(errors='ignore'): return d
+        f = d / 'pyproject.toml'
+        if f.exists() and (d / 'occlusion_mim').is_dir() and 'occlusion_mim' in f.read_text(errors='ignore'):
+            return d
     return None
 
-def output_dir(name:str, # sub-folder, e.g. 'fig1'
-               out:str|Path|None=None, # explicit folder (used as is); default: $OCCLUSION_MIM_OUTPUTS/name or <project root>/outputs/name
-              ) -> Path:
+
+def output_dir(
+    name: str,  # sub-folder, e.g. 'fig1'
+    out: str
+    | Path
+    # explicit folder (used as is); default: $OCCLUSION_MIM_OUTPUTS/name or <project root>/outputs/name
+    | None = None,
+) -> Path:
     "Create and return the folder an experiment writes to."
-    if out: d = Path(out)
-    elif os.environ.get('OCCLUSION_MIM_OUTPUTS'): d = Path(os.environ['OCCLUSION_MIM_OUTPUTS'])/name
-    else: d = (project_root() or Path.cwd())/'outputs'/name
+    if out:
+        d = Path(out)
+    elif os.environ.get('OCCLUSION_MIM_OUTPUTS'):
+        d = Path(os.environ['OCCLUSION_MIM_OUTPUTS']) / name
+    else:
+        d = (project_root() or Path.cwd()) / 'outputs' / name
     d = d.expanduser().resolve()
     d.mkdir(parents=True, exist_ok=True)
     return d
 
 # %% ../nbs/00_core.ipynb #04b64d86
-def git_revision(path=None) -> str|None:
-    "The git commit of the project at `path` (with `+dirty` when there are uncommitted changes), or None outside git."
+def git_revision(path=None) -> str | None:
+    """The git commit of the project at `path` (with `+dirty` when there are uncommitted changes), or None
+    outside git."""
     root = project_root(path) or Path(path or Path.cwd())
     try:
-        rev = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True, timeout=10)
-        if rev.returncode: return None
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            ['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        if rev.returncode:
+            return None
+        dirty = subprocess.run(
+            ['git', 'status', '--porcelain', '--untracked-files=no'],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return rev.stdout.strip() + ('+dirty' if dirty else '')
-    except (OSError, subprocess.SubprocessError): return None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
 
 def package_versions() -> dict:
     "Versions of the packages results depend on."
     import importlib.metadata as md
+
     out = {'python': platform.python_version()}
-    for p in ('occlusion_mim', 'torch', 'torchvision', 'timm', 'numpy', 'pillow', 'scikit-image', 'pandas', 'matplotlib'):
-        try: out[p] = md.version(p)
-        except md.PackageNotFoundError: out[p] = None
+    for p in (
+        'occlusion_mim',
+        'torch',
+        'torchvision',
+        'timm',
+        'numpy',
+        'pillow',
+        'scikit-image',
+        'pandas',
+        'matplotlib',
+    ):
+        try:
+            out[p] = md.version(p)
+        except md.PackageNotFoundError:
+            out[p] = None
     return out
 
-def run_manifest(params:dict, # the run's parameters (JSON-serialisable values; others are stored as strings)
-                ) -> dict:
+
+def run_manifest(
+    params: dict,  # the run's parameters (JSON-serialisable values; others are stored as strings)
+) -> dict:
     "A manifest dict: parameters, git revision, package versions, platform, CUDA device."
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return dict(params={k: (v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else str(v)) for k, v in params.items()},
-                git_revision=git_revision(), versions=package_versions(), platform=platform.platform(), cuda_device=dev,
-                argv=sys.argv)
+    return dict(
+        params={
+            k: (v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else str(v))
+            for k, v in params.items()
+        },
+        git_revision=git_revision(),
+        versions=package_versions(),
+        platform=platform.platform(),
+        cuda_device=dev,
+        argv=sys.argv,
+    )
 
-def write_manifest(path, params:dict) -> dict:
+
+def write_manifest(path, params: dict) -> dict:
     "Write `run_manifest(params)` as JSON to `path` atomically and return it."
     m = run_manifest(params)
     atomic_write_text(path, json.dumps(m, indent=2, default=str))
     return m
 
 # %% ../nbs/00_core.ipynb #94a24f2c
-def save_figure(fig, # a matplotlib figure
-                out_dir, # folder to write to
-                stem:str, # file name without extension
-                formats=('png', 'pdf'), # one file per format
-                dpi:int=150,
-               ) -> list[Path]:
+def save_figure(
+    fig,  # a matplotlib figure
+    out_dir,  # folder to write to
+    stem: str,  # file name without extension
+    formats=('png', 'pdf'),  # one file per format
+    dpi: int = 150,
+) -> list[Path]:
     "Save `fig` as `<out_dir>/<stem>.<fmt>` for each format, each written atomically."
     paths = []
     for fmt in formats:
-        p = Path(out_dir)/f'{stem}.{fmt}'
-        with atomic_path(p) as tmp: fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches='tight')
+        p = Path(out_dir) / f'{stem}.{fmt}'
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches='tight')
         paths.append(p)
     return paths
 
-def save_table(df, # a pandas DataFrame
-               path, # destination .csv
-              ) -> Path:
+
+def save_table(
+    df,  # a pandas DataFrame
+    path,  # destination .csv
+) -> Path:
     "Write `df` as CSV to `path` atomically."
-    with atomic_path(path) as tmp: df.to_csv(tmp, index=False)
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False)
     return Path(path)

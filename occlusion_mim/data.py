@@ -28,20 +28,27 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'IMAGENET_TRA
 # %% ../nbs/01_data.ipynb #22ba03ed
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
+
 class CorruptImageError(OSError):
     "An image file that cannot be decoded (corrupt, truncated or not an image)."
 
-def _high_bit_to_uint8(a:np.ndarray) -> np.ndarray:
+
+def _high_bit_to_uint8(a: np.ndarray) -> np.ndarray:
     "Rescale a 16/32-bit integer or float array to uint8."
     a = a.astype(np.float64)
-    if a.max(initial=0) <= 1.0 and a.min(initial=0) >= 0 and a.dtype.kind == 'f': a = a*255
-    elif a.max(initial=0) > 255: a = a/(65535. if a.max() <= 65535 else a.max())*255
+    if a.max(initial=0) <= 1.0 and a.min(initial=0) >= 0 and a.dtype.kind == 'f':
+        a = a * 255
+    elif a.max(initial=0) > 255:
+        a = a / (65535.0 if a.max() <= 65535 else a.max()) * 255
     return np.clip(np.round(a), 0, 255).astype(np.uint8)
 
-def to_rgb(im:Image.Image) -> Image.Image:
+
+def to_rgb(im: Image.Image) -> Image.Image:
     "Convert a PIL image of any mode to 8-bit RGB."
-    if im.mode == 'RGB': return im
-    if im.mode in ('P', 'PA') : im = im.convert('RGBA')
+    if im.mode == 'RGB':
+        return im
+    if im.mode in ('P', 'PA'):
+        im = im.convert('RGBA')
     if im.mode in ('RGBA', 'LA', 'La', 'RGBa'):
         rgba = im.convert('RGBA')
         return Image.alpha_composite(Image.new('RGBA', rgba.size, (255, 255, 255, 255)), rgba).convert('RGB')
@@ -49,11 +56,14 @@ def to_rgb(im:Image.Image) -> Image.Image:
         return Image.fromarray(_high_bit_to_uint8(np.asarray(im))).convert('RGB')
     return im.convert('RGB')
 
-def load_rgb(path, # an image file
-            ) -> Image.Image:
+
+def load_rgb(
+    path,  # an image file
+) -> Image.Image:
     "Read `path` as an RGB PIL image; raise `CorruptImageError` naming the file if it cannot be decoded."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"image file {path} does not exist")
+    if not path.is_file():
+        raise FileNotFoundError(f"image file {path} does not exist")
     try:
         with Image.open(path) as im:
             im.load()
@@ -67,7 +77,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def to_float(x: torch.Tensor) -> torch.Tensor:
-    "Images as float in [0, 1]: uint8 scaled by 1/255 (torchvision's `to_dtype(..., scale=True)`); floats as they are."
+    """Images as float in [0, 1]: uint8 scaled by 1/255 (torchvision's `to_dtype(..., scale=True)`); floats as
+    they are."""
     if x.is_floating_point():
         return x
     from torchvision.transforms.v2 import functional as TF
@@ -94,7 +105,8 @@ def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.
 
 
 class EvalTransform:
-    "Resize the short side to size / 0.875, centre-crop `size`; float tensor in [0, 1] (uint8 with `as_float=False`)."
+    """Resize the short side to size / 0.875, centre-crop `size`; float tensor in [0, 1] (uint8 with
+    `as_float=False`)."""
 
     def __init__(self, size: int, as_float: bool = True):
         self.size = size
@@ -113,241 +125,404 @@ class EvalTransform:
 def imagenet_wnids() -> tuple[str, ...]:
     "The 1,000 ImageNet-1k WordNet ids in the standard label order."
     from timm.data import ImageNetInfo
+
     return tuple(ImageNetInfo().label_names())
 
-@lru_cache(None)
-def _wnid_index() -> dict: return {w: i for i, w in enumerate(imagenet_wnids())}
 
-def read_resource(name:str) -> str:
+@lru_cache(None)
+def _wnid_index() -> dict:
+    return {w: i for i, w in enumerate(imagenet_wnids())}
+
+
+def read_resource(name: str) -> str:
     "Text of a data file shipped inside the package (`occlusion_mim/resources/`)."
     return resources.files('occlusion_mim').joinpath('resources', name).read_text()
+
 
 def imagenet100_wnids() -> list[str]:
     "The 100 WordNet ids of the common ImageNet-100 subset (CMC list, Tian et al. 2019), in ImageNet order."
     return sorted(read_resource('imagenet100_wnids.txt').split(), key=_wnid_index().__getitem__)
 
-def resolve_classes(classes, # None (keep all), 'imagenet100', 'imagenet1k', or a list of WordNet ids
-                   ) -> list[str]|None:
+
+def resolve_classes(
+    classes,  # None (keep all), 'imagenet100', 'imagenet1k', or a list of WordNet ids
+) -> list[str] | None:
     "Expand a class selection to a list of WordNet ids in ImageNet order; raise naming any unknown id."
-    if classes is None: return None
+    if classes is None:
+        return None
     if isinstance(classes, str):
-        if classes == 'imagenet100': return imagenet100_wnids()
-        if classes == 'imagenet1k': return list(imagenet_wnids())
+        if classes == 'imagenet100':
+            return imagenet100_wnids()
+        if classes == 'imagenet1k':
+            return list(imagenet_wnids())
         classes = [c for c in re.split(r'[,\s]+', classes) if c]
     idx = _wnid_index()
     bad = [c for c in classes if c not in idx]
     if bad:
         hint = difflib.get_close_matches(bad[0], idx, n=1)
-        raise ValueError(f"unknown WordNet id(s): {', '.join(map(repr, bad))}" + (f" (did you mean {hint[0]!r}?)" if hint else '')
-                         + "; expected ImageNet-1k ids such as 'n01440764', or 'imagenet100' / 'imagenet1k'")
+        raise ValueError(
+            f"unknown WordNet id(s): {', '.join(map(repr, bad))}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else '')
+            + "; expected ImageNet-1k ids such as 'n01440764', or 'imagenet100' / 'imagenet1k'"
+        )
     return sorted(dict.fromkeys(classes), key=idx.__getitem__)
 
 # %% ../nbs/01_data.ipynb #f1be7ae3
 LAYOUTS = """accepted layouts:
   ImageNet          ROOT/train/<class>/*.JPEG and ROOT/val/<class>/*.JPEG
-  Kaggle ImageNet-100  ROOT/train.X1 ... ROOT/train.X4/<wnid>/* (merged as 'train'), ROOT/val.X/<wnid>/*, ROOT/Labels.json
+  Kaggle ImageNet-100  ROOT/train.X1 ... ROOT/train.X4/<wnid>/* (merged as 'train'), ROOT/val.X/<wnid>/*,
+                       ROOT/Labels.json
   one split         ROOT/<class>/* (ROOT is the split itself)"""
 
-def _is_image(p:Path) -> bool: return p.suffix.lower() in IMG_EXTS and not p.name.startswith('.')
 
-def _subdirs(p:Path) -> list[Path]: return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith('.'))
+def _is_image(p: Path) -> bool:
+    return p.suffix.lower() in IMG_EXTS and not p.name.startswith('.')
 
-def split_dirs(root, # dataset root
-               split:str='train', # 'train' or 'val'
-              ) -> tuple[str, list[Path]]:
+
+def _subdirs(p: Path) -> list[Path]:
+    return sorted(d for d in p.iterdir() if d.is_dir() and not d.name.startswith('.'))
+
+
+def split_dirs(
+    root,  # dataset root
+    split: str = 'train',  # 'train' or 'val'
+) -> tuple[str, list[Path]]:
     "The layout name and the folders holding `split`'s class folders, or a clear error naming `root`."
     root = Path(root).expanduser()
-    if not root.exists(): raise FileNotFoundError(f"data root {root} does not exist; {LAYOUTS}")
-    if not root.is_dir(): raise NotADirectoryError(f"data root {root} is not a folder; {LAYOUTS}")
+    if not root.exists():
+        raise FileNotFoundError(f"data root {root} does not exist; {LAYOUTS}")
+    if not root.is_dir():
+        raise NotADirectoryError(f"data root {root} is not a folder; {LAYOUTS}")
     check_choice('split', split, ['train', 'val'])
     kaggle_train = sorted(root.glob('train.X*'))
-    if kaggle_train or (root/'val.X').is_dir():
-        dirs = kaggle_train if split == 'train' else [root/'val.X']
-        if not all(d.is_dir() for d in dirs) or not dirs: raise FileNotFoundError(f"{root} looks like the Kaggle ImageNet-100 layout but has no {split!r} split folder ({'train.X1..train.X4' if split == 'train' else 'val.X'}); {LAYOUTS}")
+    if kaggle_train or (root / 'val.X').is_dir():
+        dirs = kaggle_train if split == 'train' else [root / 'val.X']
+        if not all(d.is_dir() for d in dirs) or not dirs:
+            raise FileNotFoundError(
+                f"{root} looks like the Kaggle ImageNet-100 layout but has no {split!r} split folder "
+                f"({'train.X1..train.X4' if split == 'train' else 'val.X'}); {LAYOUTS}"
+            )
         return 'kaggle', dirs
-    if (root/split).is_dir(): return 'imagenet', [root/split]
-    if (root/'train').is_dir() or (root/'val').is_dir():
-        raise FileNotFoundError(f"{root} has no {split!r} split folder ({root/split}); {LAYOUTS}")
-    if _subdirs(root): return 'split', [root]
+    if (root / split).is_dir():
+        return 'imagenet', [root / split]
+    if (root / 'train').is_dir() or (root / 'val').is_dir():
+        raise FileNotFoundError(f"{root} has no {split!r} split folder ({root / split}); {LAYOUTS}")
+    if _subdirs(root):
+        return 'split', [root]
     n = sum(1 for f in root.iterdir() if _is_image(f))
     if n:
         raise FileNotFoundError(
-            f"data root {root} holds {n} images but no class folders: labels come from one sub-folder per class "
-            f"({root}/<class>/*.jpg), or an ImageNet root with train/ and val/; for pretraining a plain folder of "
-            f"unlabelled images is fine (`unlabelled_folder`, or `--data {root}` with `occlusion-mim pretrain`); {LAYOUTS}"
+            f"data root {root} holds {n} images but no class folders: labels come from one sub-folder per "
+            f"class "
+            f"({root}/<class>/*.jpg), or an ImageNet root with train/ and val/; for pretraining a plain "
+            f"folder of "
+            f"unlabelled images is fine (`unlabelled_folder`, or `--data {root}` with `occlusion-mim "
+            f"pretrain`); {LAYOUTS}"
         )
     raise FileNotFoundError(f"data root {root} has no class folders; {LAYOUTS}")
 
 # %% ../nbs/01_data.ipynb #da21fbc1
-def call_transform(transform, img, seed:int):
+def call_transform(transform, img, seed: int):
     "Apply `transform` to `img`; transforms with `takes_generator = True` get a generator seeded with `seed`."
-    if transform is None: return img
-    if getattr(transform, 'takes_generator', False): return transform(img, generator=torch.Generator().manual_seed(seed))
+    if transform is None:
+        return img
+    if getattr(transform, 'takes_generator', False):
+        return transform(img, generator=torch.Generator().manual_seed(seed))
     return transform(img)
 
+
 class ImageFolderDataset(Dataset):
-    "`(image, label)` pairs from a list of files; deterministic per-sample augmentation from `(seed, epoch, index)`."
-    def __init__(self, samples:list, # (path, label) pairs
-                 classes:list[str], # class names; label i is classes[i]
-                 transform=None, # applied to each RGB PIL image
-                 on_corrupt:str='error', # 'error': raise naming the file; 'skip': use the next readable sample and count it
-                 seed:int=0, # seeds the per-sample transform
-                 imagenet_indices:list[int]|None=None, # ImageNet-1k index of each class, when the classes are ImageNet's
-                 root=None, layout:str|None=None):
+    """`(image, label)` pairs from a list of files; deterministic per-sample augmentation from `(seed, epoch,
+    index)`."""
+
+    def __init__(
+        self,
+        samples: list,  # (path, label) pairs
+        classes: list[str],  # class names; label i is classes[i]
+        transform=None,  # applied to each RGB PIL image
+        # 'error': raise naming the file; 'skip': use the next readable sample and count it
+        on_corrupt: str = 'error',
+        seed: int = 0,  # seeds the per-sample transform
+        imagenet_indices: list[int]
+        | None = None,  # ImageNet-1k index of each class, when the classes are ImageNet's
+        root=None,
+        layout: str | None = None,
+    ):
         check_choice('on_corrupt', on_corrupt, ['error', 'skip'])
-        self.samples, self.classes, self.transform, self.on_corrupt = list(samples), list(classes), transform, on_corrupt
-        self.seed, self.epoch, self.imagenet_indices, self.root, self.layout = seed, 0, imagenet_indices, root, layout
+        self.samples, self.classes, self.transform, self.on_corrupt = (
+            list(samples),
+            list(classes),
+            transform,
+            on_corrupt,
+        )
+        self.seed, self.epoch, self.imagenet_indices, self.root, self.layout = (
+            seed,
+            0,
+            imagenet_indices,
+            root,
+            layout,
+        )
         self.targets = [l for _, l in self.samples]
         self.skipped: set[str] = set()
-    def __len__(self): return len(self.samples)
-    def set_epoch(self, epoch:int): self.epoch = int(epoch)
+
+    def __len__(self):
+        return len(self.samples)
+
+    def set_epoch(self, epoch: int):
+        self.epoch = int(epoch)
+
     def __getitem__(self, i):
         for k in range(len(self.samples)):
             path, label = self.samples[(i + k) % len(self.samples)]
-            try: img = load_rgb(path)
+            try:
+                img = load_rgb(path)
             except CorruptImageError:
-                if self.on_corrupt == 'error': raise
+                if self.on_corrupt == 'error':
+                    raise
                 if str(path) not in self.skipped:
                     self.skipped.add(str(path))
                     warnings.warn(f"skipping unreadable image {path} ({len(self.skipped)} skipped so far)")
                 continue
             return call_transform(self.transform, img, sample_seed(self.seed, self.epoch, i)), label
         raise CorruptImageError(f"no readable image among the {len(self.samples)} files of {self.root}")
-    def __repr__(self): return f"{type(self).__name__}({len(self)} images, {len(self.classes)} classes, layout={self.layout!r}, root={str(self.root)!r})"
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}({len(self)} images, {len(self.classes)} classes, "
+            f"layout={self.layout!r}, root={str(self.root)!r})"
+        )
 
 # %% ../nbs/01_data.ipynb #d1860843
-def image_folder(root, # dataset root (see `LAYOUTS`)
-                 split:str='train', # 'train' or 'val'
-                 classes=None, # None: every class folder; 'imagenet100'; or a list of WordNet ids
-                 transform=None, # applied to each RGB PIL image
-                 on_corrupt:str='error', # 'error' or 'skip' (see `ImageFolderDataset`)
-                 label_space:str='subset', # 'subset': labels 0..K-1 in ImageNet order; 'imagenet1k': the ImageNet-1k index
-                 seed:int=0, # seeds per-sample augmentation
-                ) -> ImageFolderDataset:
-    "One split of an ImageNet-style image folder (ImageNet-1k, ImageNet-100, Kaggle ImageNet-100, or any class-per-folder set)."
+def image_folder(
+    root,  # dataset root (see `LAYOUTS`)
+    split: str = 'train',  # 'train' or 'val'
+    classes=None,  # None: every class folder; 'imagenet100'; or a list of WordNet ids
+    transform=None,  # applied to each RGB PIL image
+    on_corrupt: str = 'error',  # 'error' or 'skip' (see `ImageFolderDataset`)
+    # 'subset': labels 0..K-1 in ImageNet order; 'imagenet1k': the ImageNet-1k index
+    label_space: str = 'subset',
+    seed: int = 0,  # seeds per-sample augmentation
+) -> ImageFolderDataset:
+    """One split of an ImageNet-style image folder (ImageNet-1k, ImageNet-100, Kaggle ImageNet-100, or any
+    class-per-folder set)."""
     check_choice('label_space', label_space, ['subset', 'imagenet1k'])
     layout, dirs = split_dirs(root, split)
     found = {}
     for d in dirs:
-        for c in _subdirs(d): found.setdefault(c.name, []).append(c)
+        for c in _subdirs(d):
+            found.setdefault(c.name, []).append(c)
     wanted = resolve_classes(classes)
     if wanted is not None:
         missing = [w for w in wanted if w not in found]
-        if missing: raise FileNotFoundError(f"class folder(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} ({len(missing)} of {len(wanted)} requested) not found under {', '.join(map(str, dirs))}")
+        if missing:
+            raise FileNotFoundError(
+                f"class folder(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} "
+                f"({len(missing)} of {len(wanted)} requested) not found under {', '.join(map(str, dirs))}"
+            )
         names = wanted
     else:
         names = sorted(found)
-        if all(n in _wnid_index() for n in names): names = sorted(names, key=_wnid_index().__getitem__)
+        if all(n in _wnid_index() for n in names):
+            names = sorted(names, key=_wnid_index().__getitem__)
     is_imagenet = all(n in _wnid_index() for n in names)
     if label_space == 'imagenet1k' and not is_imagenet:
         bad = next(n for n in names if n not in _wnid_index())
-        raise ValueError(f"label_space='imagenet1k' needs ImageNet class folders; {bad!r} under {root} is not a WordNet id")
+        raise ValueError(
+            f"label_space='imagenet1k' needs ImageNet class folders; {bad!r} under {root} is not a WordNet id"
+        )
     samples = []
     for label, n in enumerate(names):
         files = sorted(f for d in found[n] for f in d.iterdir() if _is_image(f))
-        if not files: raise FileNotFoundError(f"class folder {found[n][0]} holds no images (extensions: {', '.join(IMG_EXTS)})")
+        if not files:
+            raise FileNotFoundError(
+                f"class folder {found[n][0]} holds no images (extensions: {', '.join(IMG_EXTS)})"
+            )
         lab = _wnid_index()[n] if label_space == 'imagenet1k' else label
         samples += [(f, lab) for f in files]
-    return ImageFolderDataset(samples, names, transform, on_corrupt, seed,
-                              [_wnid_index()[n] for n in names] if is_imagenet else None, root=Path(root), layout=layout)
+    return ImageFolderDataset(
+        samples,
+        names,
+        transform,
+        on_corrupt,
+        seed,
+        [_wnid_index()[n] for n in names] if is_imagenet else None,
+        root=Path(root),
+        layout=layout,
+    )
 
 # %% ../nbs/01_data.ipynb #8debee16
-def unlabelled_folder(root, # a folder of images (not searched recursively)
-                      transform=None, # applied to each RGB PIL image
-                      seed:int=0, # seeds per-sample augmentation
-                      on_corrupt:str='error',
-                     ) -> ImageFolderDataset:
+def unlabelled_folder(
+    root,  # a folder of images (not searched recursively)
+    transform=None,  # applied to each RGB PIL image
+    seed: int = 0,  # seeds per-sample augmentation
+    on_corrupt: str = 'error',
+) -> ImageFolderDataset:
     "Every image directly in `root`, label 0 (one class, 'unlabelled'): a pretraining set."
     root = Path(root).expanduser()
-    if not root.is_dir(): raise NotADirectoryError(f"{root} is not a folder of images")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a folder of images")
     files = sorted(f for f in root.iterdir() if _is_image(f))
-    if not files: raise FileNotFoundError(f"{root} holds no images (extensions: {', '.join(IMG_EXTS)})")
-    return ImageFolderDataset([(f, 0) for f in files], ['unlabelled'], transform, on_corrupt, seed, root=root, layout='flat')
+    if not files:
+        raise FileNotFoundError(f"{root} holds no images (extensions: {', '.join(IMG_EXTS)})")
+    return ImageFolderDataset(
+        [(f, 0) for f in files], ['unlabelled'], transform, on_corrupt, seed, root=root, layout='flat'
+    )
+
 
 def has_class_folders(root) -> bool:
-    "Whether `root` is laid out with labels (a class folder, or train/ val/ splits of them) rather than flat images."
+    """Whether `root` is laid out with labels (a class folder, or train/ val/ splits of them) rather than flat
+    images."""
     root = Path(root).expanduser()
     return root.is_dir() and bool(_subdirs(root))
 
 # %% ../nbs/01_data.ipynb #2a40fd14
 IMAGENET_TRAIN_SIZE = 1_281_167
 
-PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field', 'motorcycle_left', 'motorcycle_right', 'retina',
-          'immunohistochemistry', 'camera', 'coins', 'moon', 'brick', 'grass', 'gravel')
+PHOTOS = (
+    'astronaut',
+    'chelsea',
+    'coffee',
+    'rocket',
+    'hubble_deep_field',
+    'motorcycle_left',
+    'motorcycle_right',
+    'retina',
+    'immunohistochemistry',
+    'camera',
+    'coins',
+    'moon',
+    'brick',
+    'grass',
+    'gravel',
+)
+
 
 @lru_cache(None)
-def _photo_array(name:str) -> np.ndarray:
+def _photo_array(name: str) -> np.ndarray:
     import skimage.data as skd
-    if name in ('motorcycle_left', 'motorcycle_right'): return skd.stereo_motorcycle()[0 if name.endswith('left') else 1]
+
+    if name in ('motorcycle_left', 'motorcycle_right'):
+        return skd.stereo_motorcycle()[0 if name.endswith('left') else 1]
     return getattr(skd, name)()
 
-def embedded_photo(name:str, # one of `PHOTOS`
-                  ) -> Image.Image:
+
+def embedded_photo(
+    name: str,  # one of `PHOTOS`
+) -> Image.Image:
     "A photograph shipped inside scikit-image, as an RGB PIL image."
     check_choice('photo', name, PHOTOS)
     a = _photo_array(name)
     return to_rgb(Image.fromarray(a))
 
-def list_images(folder, # a folder; images are found recursively, in sorted order
-               ) -> list[Path]:
+
+def list_images(
+    folder,  # a folder; images are found recursively, in sorted order
+) -> list[Path]:
     "Every image file under `folder`, sorted."
     folder = Path(folder).expanduser()
-    if not folder.is_dir(): raise FileNotFoundError(f"image folder {folder} does not exist")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder {folder} does not exist")
     files = sorted(p for p in folder.rglob('*') if p.is_file() and _is_image(p))
-    if not files: raise FileNotFoundError(f"image folder {folder} holds no images (extensions: {', '.join(IMG_EXTS)})")
+    if not files:
+        raise FileNotFoundError(f"image folder {folder} holds no images (extensions: {', '.join(IMG_EXTS)})")
     return files
 
-def load_images(source='photos', # 'photos', 'photos:astronaut,coffee', a folder, an image file, or a list of files
-                n_images:int|None=None, # keep the first n (error if fewer are available)
-                on_corrupt:str='error', # 'error' or 'skip'
-               ) -> tuple[list[Image.Image], list[str]]:
+
+def load_images(
+    source='photos',  # 'photos', 'photos:astronaut,coffee', a folder, an image file, or a list of files
+    n_images: int | None = None,  # keep the first n (error if fewer are available)
+    on_corrupt: str = 'error',  # 'error' or 'skip'
+) -> tuple[list[Image.Image], list[str]]:
     "Load a few images into memory as RGB; return them with their names."
     check_choice('on_corrupt', on_corrupt, ['error', 'skip'])
     if isinstance(source, str) and source.startswith('photos'):
         names = source.split(':', 1)[1].split(',') if ':' in source else list(PHOTOS)
         names = [n.strip() for n in names if n.strip()][:n_images]
-        if n_images is not None and len(names) < n_images: raise ValueError(f"n_images={n_images} but only {len(names)} embedded photos were named in {source!r} (available: {len(PHOTOS)})")
+        if n_images is not None and len(names) < n_images:
+            raise ValueError(
+                f"n_images={n_images} but only {len(names)} embedded photos were named in {source!r} "
+                f"(available: {len(PHOTOS)})"
+            )
         return [embedded_photo(n) for n in names], names
     if isinstance(source, (str, Path)):
         p = Path(source).expanduser()
-        if not p.exists(): raise FileNotFoundError(f"image source {p} does not exist; give 'photos', a folder, an image file or a list of files")
+        if not p.exists():
+            raise FileNotFoundError(
+                f"image source {p} does not exist; give 'photos', a folder, an image file or a list of files"
+            )
         files = [p] if p.is_file() else list_images(p)
-    else: files = [Path(f) for f in source]
+    else:
+        files = [Path(f) for f in source]
     imgs, names = [], []
     for f in files:
-        if n_images is not None and len(imgs) == n_images: break
-        try: imgs.append(load_rgb(f)); names.append(f.name)
+        if n_images is not None and len(imgs) == n_images:
+            break
+        try:
+            imgs.append(load_rgb(f))
+            names.append(f.name)
         except CorruptImageError:
-            if on_corrupt == 'error': raise
+            if on_corrupt == 'error':
+                raise
             warnings.warn(f"skipping unreadable image {f}")
-    if n_images is not None and len(imgs) < n_images: raise ValueError(f"n_images={n_images} but only {len(imgs)} readable images in {source}")
+    if n_images is not None and len(imgs) < n_images:
+        raise ValueError(f"n_images={n_images} but only {len(imgs)} readable images in {source}")
     return imgs, names
 
+
 class RepeatedImages(Dataset):
-    "A few in-memory images repeated to `epoch_length` samples; sample i is a fresh augmentation of image `i % n`, labelled `i % n`."
-    def __init__(self, images:list, names:list[str]|None=None, epoch_length:int|None=None, transform=None, seed:int=0):
-        if not images: raise ValueError("RepeatedImages needs at least one image")
-        self.images, self.names, self.transform, self.seed, self.epoch = list(images), names, transform, seed, 0
+    """A few in-memory images repeated to `epoch_length` samples; sample i is a fresh augmentation of image `i
+    % n`, labelled `i % n`."""
+
+    def __init__(
+        self,
+        images: list,
+        names: list[str] | None = None,
+        epoch_length: int | None = None,
+        transform=None,
+        seed: int = 0,
+    ):
+        if not images:
+            raise ValueError("RepeatedImages needs at least one image")
+        self.images, self.names, self.transform, self.seed, self.epoch = (
+            list(images),
+            names,
+            transform,
+            seed,
+            0,
+        )
         self.epoch_length = int(epoch_length or len(images))
-        if self.epoch_length < 1: raise ValueError(f"epoch_length={epoch_length!r} must be a positive number of samples")
+        if self.epoch_length < 1:
+            raise ValueError(f"epoch_length={epoch_length!r} must be a positive number of samples")
         self.classes = list(names or range(len(images)))
-    def __len__(self): return self.epoch_length
-    def set_epoch(self, epoch:int): self.epoch = int(epoch)
+
+    def __len__(self):
+        return self.epoch_length
+
+    def set_epoch(self, epoch: int):
+        self.epoch = int(epoch)
+
     def __getitem__(self, i):
-        if not -len(self) <= i < len(self): raise IndexError(i)
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
         k = i % len(self.images)
         return call_transform(self.transform, self.images[k], sample_seed(self.seed, self.epoch, i)), k
-    def __repr__(self): return f"RepeatedImages({len(self.images)} images x {self.epoch_length} samples per epoch)"
 
-def few_image_set(source='photos', # see `load_images`
-                  n_images:int=10, # how many images (1 for the "one image" model)
-                  epoch_length:int=1000, # samples per epoch (`IMAGENET_TRAIN_SIZE` in the paper preset)
-                  transform=None, # e.g. `occlusion_mim.augment.CropFlip`
-                  seed:int=0, # seeds per-sample augmentation
-                  on_corrupt:str='error',
-                 ) -> RepeatedImages:
-    "The few-image pretraining set: `n_images` images from `source`, repeated to `epoch_length` samples an epoch."
-    if int(n_images) < 1: raise ValueError(f"n_images={n_images!r} must be at least 1")
+    def __repr__(self):
+        return f"RepeatedImages({len(self.images)} images x {self.epoch_length} samples per epoch)"
+
+
+def few_image_set(
+    source='photos',  # see `load_images`
+    n_images: int = 10,  # how many images (1 for the "one image" model)
+    epoch_length: int = 1000,  # samples per epoch (`IMAGENET_TRAIN_SIZE` in the paper preset)
+    transform=None,  # e.g. `occlusion_mim.augment.CropFlip`
+    seed: int = 0,  # seeds per-sample augmentation
+    on_corrupt: str = 'error',
+) -> RepeatedImages:
+    """The few-image pretraining set: `n_images` images from `source`, repeated to `epoch_length` samples an
+    epoch."""
+    if int(n_images) < 1:
+        raise ValueError(f"n_images={n_images!r} must be at least 1")
     imgs, names = load_images(source, n_images, on_corrupt)
     return RepeatedImages(imgs, names, epoch_length, transform, seed)
 
@@ -356,205 +531,336 @@ SHAPES = ('circle', 'square', 'triangle', 'star', 'cross', 'heart', 'ring', 'cre
 TEXTURES = ('stripes', 'checker', 'dots', 'rings', 'zigzag', 'grid', 'blobs', 'hatch', 'bricks', 'speckles')
 TEXTURE_OF = dict(zip(SHAPES, TEXTURES))
 
+
 def _star(x, y, points=5, r_out=0.95, r_in=0.4):
     "Inside test of a straight-edged star with its first tip pointing up."
-    a = np.arctan2(x, y) % (2*np.pi/points)
-    a = np.abs(a - np.pi/points)                                   # angle from the nearest inner vertex, in [0, pi/points]
-    phi = np.pi/points - a                                          # angle from the nearest tip
-    p, q = np.array([r_out, 0.]), r_in*np.array([np.cos(np.pi/points), np.sin(np.pi/points)])
-    n = np.array([q[1] - p[1], p[0] - q[0]])                        # normal of the tip-to-inner-vertex edge
-    rr = (n @ p)/(n[0]*np.cos(phi) + n[1]*np.sin(phi))
+    a = np.arctan2(x, y) % (2 * np.pi / points)
+    a = np.abs(a - np.pi / points)  # angle from the nearest inner vertex, in [0, pi/points]
+    phi = np.pi / points - a  # angle from the nearest tip
+    p, q = np.array([r_out, 0.0]), r_in * np.array([np.cos(np.pi / points), np.sin(np.pi / points)])
+    n = np.array([q[1] - p[1], p[0] - q[0]])  # normal of the tip-to-inner-vertex edge
+    rr = (n @ p) / (n[0] * np.cos(phi) + n[1] * np.sin(phi))
     return np.hypot(x, y) < rr
 
+
 _SHAPE_FNS = {
-    'circle':   lambda x, y: x**2 + y**2 < 0.85**2,
-    'square':   lambda x, y: np.maximum(np.abs(x), np.abs(y)) < 0.7,
-    'triangle': lambda x, y: (y > -0.5) & (np.sqrt(3)*np.abs(x) + y < 0.95),
-    'star':     _star,
-    'cross':    lambda x, y: ((np.abs(x) < 0.28) & (np.abs(y) < 0.9)) | ((np.abs(y) < 0.28) & (np.abs(x) < 0.9)),
-    'heart':    lambda x, y: ((1.25*x)**2 + (1.25*y + 0.2)**2 - 1)**3 - (1.25*x)**2*(1.25*y + 0.2)**3 < 0,
-    'ring':     lambda x, y: (x**2 + y**2 < 0.9**2) & (x**2 + y**2 > 0.5**2),
-    'crescent': lambda x, y: (x**2 + y**2 < 0.9**2) & ((x - 0.45)**2 + (y - 0.1)**2 > 0.7**2),
-    'arrow':    lambda x, y: ((np.abs(y) < 0.2) & (x > -0.9) & (x < 0.15)) | ((x >= 0.1) & (x < 0.9) & (np.abs(y) < 0.7*(0.9 - x)/0.8)),
-    'lshape':   lambda x, y: ((x > -0.7) & (x < -0.2) & (np.abs(y) < 0.85)) | ((x > -0.7) & (x < 0.7) & (y > -0.85) & (y < -0.35)),
+    'circle': lambda x, y: x**2 + y**2 < 0.85**2,
+    'square': lambda x, y: np.maximum(np.abs(x), np.abs(y)) < 0.7,
+    'triangle': lambda x, y: (y > -0.5) & (np.sqrt(3) * np.abs(x) + y < 0.95),
+    'star': _star,
+    'cross': lambda x, y: ((np.abs(x) < 0.28) & (np.abs(y) < 0.9)) | ((np.abs(y) < 0.28) & (np.abs(x) < 0.9)),
+    'heart': lambda x, y: (
+        ((1.25 * x) ** 2 + (1.25 * y + 0.2) ** 2 - 1) ** 3 - (1.25 * x) ** 2 * (1.25 * y + 0.2) ** 3 < 0
+    ),
+    'ring': lambda x, y: (x**2 + y**2 < 0.9**2) & (x**2 + y**2 > 0.5**2),
+    'crescent': lambda x, y: (x**2 + y**2 < 0.9**2) & ((x - 0.45) ** 2 + (y - 0.1) ** 2 > 0.7**2),
+    'arrow': lambda x, y: (
+        ((np.abs(y) < 0.2) & (x > -0.9) & (x < 0.15))
+        | ((x >= 0.1) & (x < 0.9) & (np.abs(y) < 0.7 * (0.9 - x) / 0.8))
+    ),
+    'lshape': lambda x, y: (
+        ((x > -0.7) & (x < -0.2) & (np.abs(y) < 0.85)) | ((x > -0.7) & (x < 0.7) & (y > -0.85) & (y < -0.35))
+    ),
 }
 
-def _frac(a): return a - np.floor(a)
 
-def _texture(kind:str, u, v, rng) -> np.ndarray:
-    "A binary pattern of family `kind` on coordinates u, v in [-1, 1]; frequency, orientation and phase from `rng`."
-    t = rng.uniform(0, np.pi); c, s = np.cos(t), np.sin(t)
-    ur, vr = c*u + s*v, -s*u + c*v                                  # rotated coordinates
-    f = rng.uniform(2.5, 4.5)                                       # cycles per unit length
+def _frac(a):
+    return a - np.floor(a)
+
+
+def _texture(kind: str, u, v, rng) -> np.ndarray:
+    """A binary pattern of family `kind` on coordinates u, v in [-1, 1]; frequency, orientation and phase from
+    `rng`."""
+    t = rng.uniform(0, np.pi)
+    c, s = np.cos(t), np.sin(t)
+    ur, vr = c * u + s * v, -s * u + c * v  # rotated coordinates
+    f = rng.uniform(2.5, 4.5)  # cycles per unit length
     ph = rng.uniform(0, 1, 2)
-    if kind == 'stripes':  return _frac(f*ur + ph[0]) < 0.5
-    if kind == 'checker':  return (np.floor(f*ur + ph[0]) + np.floor(f*vr + ph[1])) % 2 == 0
-    if kind == 'dots':     return np.hypot(_frac(f*ur + ph[0]) - 0.5, _frac(f*vr + ph[1]) - 0.5) < 0.28
+    if kind == 'stripes':
+        return _frac(f * ur + ph[0]) < 0.5
+    if kind == 'checker':
+        return (np.floor(f * ur + ph[0]) + np.floor(f * vr + ph[1])) % 2 == 0
+    if kind == 'dots':
+        return np.hypot(_frac(f * ur + ph[0]) - 0.5, _frac(f * vr + ph[1]) - 0.5) < 0.28
     if kind == 'rings':
         cx, cy = rng.uniform(-0.5, 0.5, 2)
-        return _frac(f*np.hypot(u - cx, v - cy) + ph[0]) < 0.5
-    if kind == 'zigzag':   return _frac(f*vr + 0.6*np.abs(_frac(f*ur + ph[1]) - 0.5) + ph[0]) < 0.5
-    if kind == 'grid':     return (np.abs(_frac(f*ur + ph[0]) - 0.5) > 0.36) | (np.abs(_frac(f*vr + ph[1]) - 0.5) > 0.36)
+        return _frac(f * np.hypot(u - cx, v - cy) + ph[0]) < 0.5
+    if kind == 'zigzag':
+        return _frac(f * vr + 0.6 * np.abs(_frac(f * ur + ph[1]) - 0.5) + ph[0]) < 0.5
+    if kind == 'grid':
+        return (np.abs(_frac(f * ur + ph[0]) - 0.5) > 0.36) | (np.abs(_frac(f * vr + ph[1]) - 0.5) > 0.36)
     if kind == 'blobs':
-        k = 7; g = rng.standard_normal((k, k))
-        small = Image.fromarray(((g - g.min())/(np.ptp(g) + 1e-9)*255).astype(np.uint8)).resize((u.shape[1], u.shape[0]), Image.BICUBIC)
-        a = np.asarray(small, np.float32); return a > np.median(a)
-    if kind == 'hatch':    return (np.abs(_frac(f*(ur + vr)/1.4 + ph[0]) - 0.5) > 0.33) | (np.abs(_frac(f*(ur - vr)/1.4 + ph[1]) - 0.5) > 0.33)
+        k = 7
+        g = rng.standard_normal((k, k))
+        small = Image.fromarray(((g - g.min()) / (np.ptp(g) + 1e-9) * 255).astype(np.uint8)).resize(
+            (u.shape[1], u.shape[0]), Image.BICUBIC
+        )
+        a = np.asarray(small, np.float32)
+        return a > np.median(a)
+    if kind == 'hatch':
+        return (np.abs(_frac(f * (ur + vr) / 1.4 + ph[0]) - 0.5) > 0.33) | (
+            np.abs(_frac(f * (ur - vr) / 1.4 + ph[1]) - 0.5) > 0.33
+        )
     if kind == 'bricks':
-        row = np.floor(f*vr + ph[0])
-        return (_frac(f*vr + ph[0]) > 0.18) & (_frac(f*ur/2 + 0.5*(row % 2) + ph[1]) > 0.1)
+        row = np.floor(f * vr + ph[0])
+        return (_frac(f * vr + ph[0]) > 0.18) & (_frac(f * ur / 2 + 0.5 * (row % 2) + ph[1]) > 0.1)
     if kind == 'speckles':
-        n = 60; cxy = rng.uniform(-1.1, 1.1, (n, 2)); r = rng.uniform(0.03, 0.08, n)
+        n = 60
+        cxy = rng.uniform(-1.1, 1.1, (n, 2))
+        r = rng.uniform(0.03, 0.08, n)
         d = np.min(np.hypot(u[..., None] - cxy[:, 0], v[..., None] - cxy[:, 1]) - r, axis=-1)
         return d < 0
     raise ValueError(f"texture={kind!r} is not one of: {', '.join(TEXTURES)}")
 
-def _two_colours(rng, min_diff:float=0.35):
+
+def _two_colours(rng, min_diff: float = 0.35):
     "Two random RGB colours whose luminances differ by at least `min_diff`."
     while True:
         a, b = rng.uniform(0, 1, 3), rng.uniform(0, 1, 3)
         lum = np.array([0.299, 0.587, 0.114])
-        if abs(lum @ a - lum @ b) >= min_diff: return a, b
+        if abs(lum @ a - lum @ b) >= min_diff:
+            return a, b
 
-def render_shape_texture(shape:str, # one of `SHAPES`
-                         texture:str, # one of `TEXTURES`
-                         size:int=64, # output height and width in pixels
-                         rng:np.random.Generator|int=0, # randomness (or a seed)
-                         scale=(0.7, 0.95), # shape size range, as a fraction of half the image
-                         max_rotation:float=15., # largest rotation in degrees (kept well below 45 so square and diamond-like views stay distinct)
-                         supersample:int=2, # anti-aliasing factor
-                        ) -> np.ndarray:
-    "Render one image (uint8, H x W x 3): `shape` filled with a random instance of texture family `texture` on a plain background."
-    check_choice('shape', shape, SHAPES); check_choice('texture', texture, TEXTURES)
-    if int(size) < 8: raise ValueError(f"size={size!r} is too small; use at least 8 pixels")
+
+def render_shape_texture(
+    shape: str,  # one of `SHAPES`
+    texture: str,  # one of `TEXTURES`
+    size: int = 64,  # output height and width in pixels
+    rng: np.random.Generator | int = 0,  # randomness (or a seed)
+    scale=(0.7, 0.95),  # shape size range, as a fraction of half the image
+    # largest rotation in degrees (kept well below 45 so square and diamond-like views stay distinct)
+    max_rotation: float = 15.0,
+    supersample: int = 2,  # anti-aliasing factor
+) -> np.ndarray:
+    """Render one image (uint8, H x W x 3): `shape` filled with a random instance of texture family `texture`
+    on a plain background."""
+    check_choice('shape', shape, SHAPES)
+    check_choice('texture', texture, TEXTURES)
+    if int(size) < 8:
+        raise ValueError(f"size={size!r} is too small; use at least 8 pixels")
     rng = np.random.default_rng(rng)
-    S = int(size)*supersample
-    g = (np.arange(S) + 0.5)/S*2 - 1
-    v, u = np.meshgrid(g, g, indexing='ij')                          # v: down, u: right, both in [-1, 1]
-    sc = rng.uniform(*scale); rot = np.deg2rad(rng.uniform(-max_rotation, max_rotation))
-    cx, cy = rng.uniform(-(1 - sc), 1 - sc, 2)*0.9
+    S = int(size) * supersample
+    g = (np.arange(S) + 0.5) / S * 2 - 1
+    v, u = np.meshgrid(g, g, indexing='ij')  # v: down, u: right, both in [-1, 1]
+    sc = rng.uniform(*scale)
+    rot = np.deg2rad(rng.uniform(-max_rotation, max_rotation))
+    cx, cy = rng.uniform(-(1 - sc), 1 - sc, 2) * 0.9
     c, s = np.cos(rot), np.sin(rot)
-    x = (c*(u - cx) + s*(v - cy))/sc; y = -(-s*(u - cx) + c*(v - cy))/sc    # shape coordinates, y up
+    x = (c * (u - cx) + s * (v - cy)) / sc
+    y = -(-s * (u - cx) + c * (v - cy)) / sc  # shape coordinates, y up
     inside = _SHAPE_FNS[shape](x, y).astype(np.float32)
     pat = _texture(texture, u, v, rng).astype(np.float32)
     fg, bg = _two_colours(rng)
     back = rng.uniform(0, 1, 3)
-    tex = bg + pat[..., None]*(fg - bg)
-    img = back + inside[..., None]*(tex - back)
+    tex = bg + pat[..., None] * (fg - bg)
+    img = back + inside[..., None] * (tex - back)
     img = img.reshape(int(size), supersample, int(size), supersample, 3).mean((1, 3))
     img = img + rng.normal(0, 0.02, img.shape)
-    return np.clip(np.round(img*255), 0, 255).astype(np.uint8)
+    return np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
 
 # %% ../nbs/01_data.ipynb #3a905829
 class ShapesTextures(Dataset):
-    "Generated, labelled shapes-with-textures images: sample i is class `i % K`, deterministic in `(seed, split, i)`."
-    def __init__(self, n_per_class:int=100, # images per class
-                 size:int=64, # height and width in pixels
-                 seed:int=0, # the dataset's seed
-                 split:str='train', # 'train' and 'val' draw from independent streams
-                 transform=None, # applied to each RGB PIL image
-                 classes=SHAPES, # a subset of `SHAPES`
-                 cache:bool=True, # keep rendered images in memory (about 3 KB each at 32 px)
-                 **render_kw, # passed to `render_shape_texture` (scale, max_rotation)
-                ):
+    """Generated, labelled shapes-with-textures images: sample i is class `i % K`, deterministic in `(seed,
+    split, i)`."""
+
+    def __init__(
+        self,
+        n_per_class: int = 100,  # images per class
+        size: int = 64,  # height and width in pixels
+        seed: int = 0,  # the dataset's seed
+        split: str = 'train',  # 'train' and 'val' draw from independent streams
+        transform=None,  # applied to each RGB PIL image
+        classes=SHAPES,  # a subset of `SHAPES`
+        cache: bool = True,  # keep rendered images in memory (about 3 KB each at 32 px)
+        **render_kw,  # passed to `render_shape_texture` (scale, max_rotation)
+    ):
         check_choice('split', split, ['train', 'val'])
-        for c in classes: check_choice('class', c, SHAPES)
-        if int(n_per_class) < 1: raise ValueError(f"n_per_class={n_per_class!r} must be at least 1")
-        self.n_per_class, self.size, self.seed, self.split, self.transform = int(n_per_class), int(size), seed, split, transform
+        for c in classes:
+            check_choice('class', c, SHAPES)
+        if int(n_per_class) < 1:
+            raise ValueError(f"n_per_class={n_per_class!r} must be at least 1")
+        self.n_per_class, self.size, self.seed, self.split, self.transform = (
+            int(n_per_class),
+            int(size),
+            seed,
+            split,
+            transform,
+        )
         self.classes, self.render_kw, self.epoch = list(classes), render_kw, 0
         self.targets = [i % len(self.classes) for i in range(len(self))]
         self._cache = {} if cache else None
-    def __len__(self): return self.n_per_class*len(self.classes)
-    def set_epoch(self, epoch:int): self.epoch = int(epoch)
+
+    def __len__(self):
+        return self.n_per_class * len(self.classes)
+
+    def set_epoch(self, epoch: int):
+        self.epoch = int(epoch)
+
     def render(self, i) -> np.ndarray:
-        if self._cache is not None and i in self._cache: return self._cache[i]
+        if self._cache is not None and i in self._cache:
+            return self._cache[i]
         c = self.classes[i % len(self.classes)]
         rng = np.random.default_rng([self.seed, ('train', 'val').index(self.split), i])
         a = render_shape_texture(c, TEXTURE_OF[c], self.size, rng, **self.render_kw)
-        if self._cache is not None: self._cache[i] = a
+        if self._cache is not None:
+            self._cache[i] = a
         return a
+
     def __getitem__(self, i):
-        if not -len(self) <= i < len(self): raise IndexError(i)
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
         i %= len(self)
         img = Image.fromarray(self.render(i))
         return call_transform(self.transform, img, sample_seed(self.seed, self.epoch, i)), self.targets[i]
+
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         "The whole set as a uint8 tensor (N, 3, H, W) and labels (N,), for fast in-memory training."
-        x = torch.from_numpy(np.stack([self.render(i) for i in range(len(self))])).permute(0, 3, 1, 2).contiguous()
+        x = (
+            torch.from_numpy(np.stack([self.render(i) for i in range(len(self))]))
+            .permute(0, 3, 1, 2)
+            .contiguous()
+        )
         return x, torch.tensor(self.targets)
-    def __repr__(self): return f"ShapesTextures({len(self)} images, {len(self.classes)} classes, {self.size}px, split={self.split!r}, seed={self.seed})"
+
+    def __repr__(self):
+        return (
+            f"ShapesTextures({len(self)} images, {len(self.classes)} classes, {self.size}px, "
+            f"split={self.split!r}, seed={self.seed})"
+        )
 
 # %% ../nbs/01_data.ipynb #91f6ac1b
 STIMULUS_RE = re.compile(r'^(?P<shape>[a-z]+)(?P<i>\d+)-(?P<texture>[a-z]+)(?P<j>\d+)\.png$')
 
+
 class ShapesCueConflict(Dataset):
-    "Cue-conflict images: for each shape class a, texture class b and k < n_per_pair, shape a filled with class b's texture."
-    def __init__(self, n_per_pair:int=1, size:int=64, seed:int=0, classes=SHAPES, transform=None, **render_kw):
-        for c in classes: check_choice('class', c, SHAPES)
-        if int(n_per_pair) < 1: raise ValueError(f"n_per_pair={n_per_pair!r} must be at least 1")
-        self.classes, self.size, self.seed, self.transform, self.render_kw = list(classes), int(size), seed, transform, render_kw
+    """Cue-conflict images: for each shape class a, texture class b and k < n_per_pair, shape a filled with
+    class b's texture."""
+
+    def __init__(
+        self, n_per_pair: int = 1, size: int = 64, seed: int = 0, classes=SHAPES, transform=None, **render_kw
+    ):
+        for c in classes:
+            check_choice('class', c, SHAPES)
+        if int(n_per_pair) < 1:
+            raise ValueError(f"n_per_pair={n_per_pair!r} must be at least 1")
+        self.classes, self.size, self.seed, self.transform, self.render_kw = (
+            list(classes),
+            int(size),
+            seed,
+            transform,
+            render_kw,
+        )
         self.items = [(a, b, k) for a in self.classes for b in self.classes for k in range(int(n_per_pair))]
-    def __len__(self): return len(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
     def name(self, i) -> str:
         "File name of item i in the real stimuli's naming, `<shape><i>-<texture><j>.png`."
-        a, b, k = self.items[i]; return f"{a}{k + 1}-{b}{k + 1}.png"
+        a, b, k = self.items[i]
+        return f"{a}{k + 1}-{b}{k + 1}.png"
+
     def render(self, i) -> np.ndarray:
         a, b, k = self.items[i]
         rng = np.random.default_rng([self.seed, 2, i])
         return render_shape_texture(a, TEXTURE_OF[b], self.size, rng, **self.render_kw)
+
     def __getitem__(self, i):
         a, b, _ = self.items[i]
         img = call_transform(self.transform, Image.fromarray(self.render(i)), sample_seed(self.seed, i))
         return img, self.classes.index(a), self.classes.index(b)
 
-def write_cue_conflict(out_dir, # destination folder; written as `<shape>/<shape><i>-<texture><j>.png`
-                       n_per_pair:int=1, # images per (shape, texture) pair
-                       size:int=224, # pixels
-                       seed:int=0,
-                       **kw) -> Path:
-    "Write the generated cue-conflict set to disk in the layout and naming of the real stimuli; each file is written atomically."
+
+def write_cue_conflict(
+    out_dir,  # destination folder; written as `<shape>/<shape><i>-<texture><j>.png`
+    n_per_pair: int = 1,  # images per (shape, texture) pair
+    size: int = 224,  # pixels
+    seed: int = 0,
+    **kw,
+) -> Path:
+    """Write the generated cue-conflict set to disk in the layout and naming of the real stimuli; each file is
+    written atomically."""
     ds = ShapesCueConflict(n_per_pair, size, seed, **kw)
     out = Path(out_dir).expanduser()
     for i in range(len(ds)):
         a = ds.items[i][0]
-        with atomic_path(out/a/ds.name(i)) as tmp: Image.fromarray(ds.render(i)).save(tmp, format='PNG')
+        with atomic_path(out / a / ds.name(i)) as tmp:
+            Image.fromarray(ds.render(i)).save(tmp, format='PNG')
     return out
 
 # %% ../nbs/01_data.ipynb #38555bb7
-def cue_conflict_table(root, # stimuli folder: `<shape>/<shape><i>-<texture><j>.png`
-                      ):
+def cue_conflict_table(
+    root,  # stimuli folder: `<shape>/<shape><i>-<texture><j>.png`
+):
     "A DataFrame with one row per stimulus: path, shape, texture, shape_id, texture_id, same."
     import pandas as pd
+
     root = Path(root).expanduser()
-    if not root.is_dir(): raise FileNotFoundError(f"cue-conflict folder {root} does not exist; expected {root}/<shape>/<shape><i>-<texture><j>.png")
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"cue-conflict folder {root} does not exist; expected {root}/<shape>/<shape><i>-<texture><j>.png"
+        )
     cats = _subdirs(root)
-    if not cats: raise FileNotFoundError(f"cue-conflict folder {root} has no category folders; expected {root}/<shape>/<shape><i>-<texture><j>.png")
+    if not cats:
+        raise FileNotFoundError(
+            f"cue-conflict folder {root} has no category folders; expected "
+            f"{root}/<shape>/<shape><i>-<texture><j>.png"
+        )
     rows = []
     for d in cats:
         files = sorted(f for f in d.iterdir() if f.is_file() and not f.name.startswith('.'))
-        if not files: raise FileNotFoundError(f"cue-conflict category folder {d} holds no images")
+        if not files:
+            raise FileNotFoundError(f"cue-conflict category folder {d} holds no images")
         for f in files:
             m = STIMULUS_RE.match(f.name)
-            if not m: raise ValueError(f"stimulus file {f} does not follow the naming <shape><i>-<texture><j>.png")
-            if m['shape'] != d.name: raise ValueError(f"stimulus file {f} names shape {m['shape']!r} but lies in folder {d.name!r}")
-            rows.append(dict(path=str(f), shape=m['shape'], texture=m['texture'], shape_id=int(m['i']), texture_id=int(m['j'])))
+            if not m:
+                raise ValueError(f"stimulus file {f} does not follow the naming <shape><i>-<texture><j>.png")
+            if m['shape'] != d.name:
+                raise ValueError(
+                    f"stimulus file {f} names shape {m['shape']!r} but lies in folder {d.name!r}"
+                )
+            rows.append(
+                dict(
+                    path=str(f),
+                    shape=m['shape'],
+                    texture=m['texture'],
+                    shape_id=int(m['i']),
+                    texture_id=int(m['j']),
+                )
+            )
     df = pd.DataFrame(rows)
     unknown = sorted(set(df.texture) - set(df['shape']))
-    if unknown: raise ValueError(f"texture class(es) {unknown} in {root} have no category folder; categories: {[d.name for d in cats]}")
+    if unknown:
+        raise ValueError(
+            f"texture class(es) {unknown} in {root} have no category folder; categories: "
+            f"{[d.name for d in cats]}"
+        )
     df['same'] = df['shape'] == df['texture']
     return df
 
+
 class CueConflictImages(Dataset):
-    "The stimuli of a cue-conflict folder as `(image, shape index, texture index)`; `categories` is the sorted folder list."
-    def __init__(self, root, transform=None, drop_same:bool=False):
+    """The stimuli of a cue-conflict folder as `(image, shape index, texture index)`; `categories` is the
+    sorted folder list."""
+
+    def __init__(self, root, transform=None, drop_same: bool = False):
         self.table = cue_conflict_table(root)
-        if drop_same: self.table = self.table[~self.table.same].reset_index(drop=True)
+        if drop_same:
+            self.table = self.table[~self.table.same].reset_index(drop=True)
         self.categories = sorted(set(self.table['shape']))
         self.transform = transform
-    def __len__(self): return len(self.table)
+
+    def __len__(self):
+        return len(self.table)
+
     def __getitem__(self, i):
         r = self.table.iloc[i]
-        return call_transform(self.transform, load_rgb(r.path), i), self.categories.index(r['shape']), self.categories.index(r['texture'])
+        return (
+            call_transform(self.transform, load_rgb(r.path), i),
+            self.categories.index(r['shape']),
+            self.categories.index(r['texture']),
+        )
+
 
 def cue_conflict_imagenet_indices() -> dict[str, list[int]]:
     "For each of the 16 cue-conflict categories, the ImageNet-1k indices that map to it (package data)."

@@ -19,154 +19,227 @@ from .models import parse_model_name, ARCHS
 # %% auto #0
 __all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'RECIPES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root',
            'cache_root', 'run_key', 'Run', 'cli_args', 'run_cached', 'eval_images', 'few_images', 'pretrain_config',
-           'finetune_config', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 'claims_markdown', 'finish']
+           'finetune_config', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 'claims_markdown',
+           'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
 
-def check_params(params:dict, # name -> value
-                 spec:dict, # name -> a type, a tuple of types, or a list of allowed values
-                ) -> dict:
-    "Return `params` if every value matches its spec (None is always allowed: 'from the preset'); else a clear error."
+
+def check_params(
+    params: dict,  # name -> value
+    spec: dict,  # name -> a type, a tuple of types, or a list of allowed values
+) -> dict:
+    """Return `params` if every value matches its spec (None is always allowed: 'from the preset'); else a
+    clear error."""
     for name, want in spec.items():
         v = params.get(name)
-        if v is None: continue
-        if isinstance(want, list): check_choice(name, v, want); continue
+        if v is None:
+            continue
+        if isinstance(want, list):
+            check_choice(name, v, want)
+            continue
         types = want if isinstance(want, tuple) else (want,)
-        if float in types and isinstance(v, int) and not isinstance(v, bool): continue
+        if float in types and isinstance(v, int) and not isinstance(v, bool):
+            continue
         if not isinstance(v, types) or (isinstance(v, bool) and bool not in types):
-            raise TypeError(f"parameter {name}={v!r} has type {type(v).__name__}; expected {' or '.join(t.__name__ for t in types)}")
+            raise TypeError(
+                f"parameter {name}={v!r} has type {type(v).__name__}; expected "
+                f"{' or '.join(t.__name__ for t in types)}"
+            )
     return params
 
-def resolve_preset(preset:str, # 'default' or 'paper'
-                   presets:dict, # {'default': {...}, 'paper': {...}}
-                   params:dict, # the notebook's parameters; None means 'from the preset'
-                  ) -> dict:
+
+def resolve_preset(
+    preset: str,  # 'default' or 'paper'
+    presets: dict,  # {'default': {...}, 'paper': {...}}
+    params: dict,  # the notebook's parameters; None means 'from the preset'
+) -> dict:
     "The preset's values, overridden by every parameter that is not None."
     check_choice('preset', preset, list(presets))
     return {**presets[preset], **{k: v for k, v in params.items() if v is not None}}
 
-def as_list(v, kind=int, name:str='value') -> list:
+
+def as_list(v, kind=int, name: str = 'value') -> list:
     "A scalar or a sequence (or a comma-separated string) as a list of `kind`; errors name the parameter."
     orig = v
-    if isinstance(v, str): v = [s for s in v.replace(';', ',').split(',') if s.strip()]
-    if not isinstance(v, (list, tuple)): v = [v]
-    try: return [kind(x) for x in v]
-    except (TypeError, ValueError): raise ValueError(f"{name}={orig!r} is not a {kind.__name__} or a list of {kind.__name__}") from None
+    if isinstance(v, str):
+        v = [s for s in v.replace(';', ',').split(',') if s.strip()]
+    if not isinstance(v, (list, tuple)):
+        v = [v]
+    try:
+        return [kind(x) for x in v]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={orig!r} is not a {kind.__name__} or a list of {kind.__name__}") from None
 
-def check_data_root(name:str, path) -> str:
+
+def check_data_root(name: str, path) -> str:
     "An embedded set name passes; a path must exist (a clear error naming the parameter and the path)."
-    if path in ('shapes', 'photos') or str(path).startswith('photos:'): return path
-    if not Path(path).expanduser().exists(): raise FileNotFoundError(f"parameter {name}={str(path)!r}: no such file or folder (give the dataset root; see data/README.md)")
+    if path in ('shapes', 'photos') or str(path).startswith('photos:'):
+        return path
+    if not Path(path).expanduser().exists():
+        raise FileNotFoundError(
+            f"parameter {name}={str(path)!r}: no such file or folder (give the dataset root; see "
+            f"data/README.md)"
+        )
     return str(path)
 
 # %% ../nbs/08_experiments.ipynb #f59461a2
 NOT_DEFINING = ('out', 'quiet', 'num_workers', 'log_every', 'save_every', 'device', 'precision', 'compile')
 
+
 def cache_root(cache=None) -> Path:
     "The run cache: `cache`, else $OCCLUSION_MIM_CACHE, else `<outputs>/cache`."
-    if cache: d = Path(cache).expanduser()
-    elif os.environ.get('OCCLUSION_MIM_CACHE'): d = Path(os.environ['OCCLUSION_MIM_CACHE']).expanduser()
-    else: return output_dir('cache')
+    if cache:
+        d = Path(cache).expanduser()
+    elif os.environ.get('OCCLUSION_MIM_CACHE'):
+        d = Path(os.environ['OCCLUSION_MIM_CACHE']).expanduser()
+    else:
+        return output_dir('cache')
     d.mkdir(parents=True, exist_ok=True)
     return d.resolve()
+
 
 def _file_hash(path) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+        for b in iter(lambda: f.read(1 << 20), b''):
+            h.update(b)
     return h.hexdigest()[:16]
 
-VIEWS_VERSION = 2   # 2: source augmentations reach the source only, MoCo v3's views are made in pixel space
 
-def _views_changed(c:TrainConfig) -> bool:
+VIEWS_VERSION = 2  # 2: source augmentations reach the source only, MoCo v3's views are made in pixel space
+
+
+def _views_changed(c: TrainConfig) -> bool:
     "Whether the views of run `c` changed with `VIEWS_VERSION` 2 (extra source augmentations, or MoCo v3)."
-    return c.mode == 'pretrain' and (c.source_aug not in ('', 'none') or parse_model_name(c.model)[0] == 'mocov3')
+    return c.mode == 'pretrain' and (
+        c.source_aug not in ('', 'none') or parse_model_name(c.model)[0] == 'mocov3'
+    )
 
-def run_key(c:TrainConfig) -> str:
+
+def run_key(c: TrainConfig) -> str:
     "A 12-hex-digit hash of everything in `c` that defines the trained model."
     d = {k: v for k, v in dataclasses.asdict(c).items() if k not in NOT_DEFINING}
-    if _views_changed(c): d['views_version'] = VIEWS_VERSION    # runs the view fix changed are new runs; others keep their key
+    if _views_changed(c):
+        d['views_version'] = VIEWS_VERSION  # runs the view fix changed are new runs; others keep their key
     if c.init:
         p = Path(c.init).expanduser().resolve()
-        d['init'] = f"run:{p.parent.name}" if (p.parent/'done.json').exists() else f"file:{_file_hash(p)}"
+        d['init'] = f"run:{p.parent.name}" if (p.parent / 'done.json').exists() else f"file:{_file_hash(p)}"
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
 
 @dataclasses.dataclass
 class Run:
     "A finished training run in the cache."
+
     path: Path
     config: TrainConfig
     result: dict
+
     @property
-    def checkpoint(self) -> Path: return self.path/'checkpoint.pt'
+    def checkpoint(self) -> Path:
+        return self.path / 'checkpoint.pt'
+
     @property
-    def metrics(self) -> pd.DataFrame: return pd.read_csv(self.path/'metrics.csv')
+    def metrics(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / 'metrics.csv')
+
     @property
-    def top1(self) -> float|None: return self.result.get('val_top1')
+    def top1(self) -> float | None:
+        return self.result.get('val_top1')
+
     def model(self, device='cpu'):
         "The trained model (eval mode) on `device`."
-        man = json.loads((self.path/'run.json').read_text())['params']
+        man = json.loads((self.path / 'run.json').read_text())['params']
         c = dataclasses.replace(self.config, init='')
         m, _ = build_model(c, man.get('num_classes_used') or 1000, torch.device('cpu'))
         m.load_state_dict(load_checkpoint(self.checkpoint)['model'])
         return m.to(device).eval()
 
-def cli_args(c:TrainConfig) -> list[str]:
+
+def cli_args(c: TrainConfig) -> list[str]:
     "The `occlusion-mim` command-line arguments equivalent to `c`."
     args = [c.mode]
     for f in dataclasses.fields(c):
-        if f.name == 'mode': continue
+        if f.name == 'mode':
+            continue
         v, flag = getattr(c, f.name), '--' + f.name.replace('_', '-')
-        if isinstance(v, bool): args += [flag] if v else []
-        else: args += [flag, str(v)]
+        if isinstance(v, bool):
+            args += [flag] if v else []
+        else:
+            args += [flag, str(v)]
     return args
 
-def _launch(launcher:str, c:TrainConfig):
+
+def _launch(launcher: str, c: TrainConfig):
     import shlex, subprocess, sys
+
     cmd = [*shlex.split(launcher), '-m', 'occlusion_mim.train', *cli_args(c)]
     r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode: raise RuntimeError(f"training command failed (exit {r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    if r.returncode:
+        raise RuntimeError(
+            f"training command failed (exit {r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}"
+        )
     return json.loads(r.stdout.strip().splitlines()[-1])
 
-def run_cached(c:TrainConfig, # the run; `out` is ignored (the cache decides)
-               cache=None, # cache folder (default: `cache_root()`)
-               verbose:bool=True,
-               launcher:str='', # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command; empty: in this process
-              ) -> Run:
+
+def run_cached(
+    c: TrainConfig,  # the run; `out` is ignored (the cache decides)
+    cache=None,  # cache folder (default: `cache_root()`)
+    verbose: bool = True,
+    # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command; empty: in
+    # this process
+    launcher: str = '',
+) -> Run:
     "Train `c` unless the cache holds it already; return the finished run."
     c = check_config(c)
     root = cache_root(cache)
-    out = root/f"{c.mode}-{c.model}-{run_key(c)}"
-    done = out/'done.json'
+    out = root / f"{c.mode}-{c.model}-{run_key(c)}"
+    done = out / 'done.json'
     c = dataclasses.replace(c, out=str(out))
     if done.exists():
-        if verbose: print(f"cached: {out.name}")
+        if verbose:
+            print(f"cached: {out.name}")
         return Run(out, c, json.loads(done.read_text()))
     t = time.perf_counter()
-    if verbose: print(f"training: {out.name} ({c.mode} {c.model} on {c.data}, {c.epochs} epochs)", flush=True)
+    if verbose:
+        print(f"training: {out.name} ({c.mode} {c.model} on {c.data}, {c.epochs} epochs)", flush=True)
     res = _launch(launcher, c) if launcher else train(c)
-    m = pd.read_csv(out/'metrics.csv')
+    m = pd.read_csv(out / 'metrics.csv')
     last = m[m.epoch == m.epoch.max()].iloc[-1].dropna().to_dict()
-    res = {**{k: v for k, v in last.items() if k != 'epoch'}, **{k: v for k, v in res.items() if v is not None}, 'seconds': time.perf_counter() - t}
+    res = {
+        **{k: v for k, v in last.items() if k != 'epoch'},
+        **{k: v for k, v in res.items() if v is not None},
+        'seconds': time.perf_counter() - t,
+    }
     atomic_write_text(done, json.dumps(res, indent=1, default=float))
-    if verbose: print(f"  done in {res['seconds']:.0f} s" + (f", top-1 {res['val_top1']:.1f}%" if 'val_top1' in res else ''), flush=True)
+    if verbose:
+        print(
+            f"  done in {res['seconds']:.0f} s"
+            + (f", top-1 {res['val_top1']:.1f}%" if 'val_top1' in res else ''),
+            flush=True,
+        )
     return Run(out, c, res)
 
 # %% ../nbs/08_experiments.ipynb #0ff3eeb3
-def eval_images(data:str, # 'shapes' or an ImageNet(-100) root / image folder with a val split
-                n:int, # number of images
-                size:int, # model input size
-                seed:int=0,
-               ) -> torch.Tensor:
+def eval_images(
+    data: str,  # 'shapes' or an ImageNet(-100) root / image folder with a val split
+    n: int,  # number of images
+    size: int,  # model input size
+    seed: int = 0,
+) -> torch.Tensor:
     "`n` evaluation images (n, 3, size, size) in [0, 1]."
     if data == 'shapes':
         from occlusion_mim.data import ShapesTextures
-        ds = ShapesTextures(math.ceil(n/10), size, seed=seed, split='val', transform=EvalTransform(size))
+
+        ds = ShapesTextures(math.ceil(n / 10), size, seed=seed, split='val', transform=EvalTransform(size))
         return torch.stack([ds[i][0] for i in range(n)])
     from occlusion_mim.data import image_folder
+
     ds = image_folder(Path(data).expanduser(), 'val', transform=EvalTransform(size), seed=seed)
-    if len(ds) < n: raise ValueError(f"{data} has {len(ds)} validation images; {n} were asked for")
+    if len(ds) < n:
+        raise ValueError(f"{data} has {len(ds)} validation images; {n} were asked for")
     idx = np.linspace(0, len(ds) - 1, n).round().astype(int)
     return torch.stack([ds[int(i)][0] for i in idx])
 
@@ -174,82 +247,202 @@ def eval_images(data:str, # 'shapes' or an ImageNet(-100) root / image folder wi
 from .data import IMAGENET_TRAIN_SIZE
 
 RECIPES = {
-    'default': dict(arch='vit_micro_patch4', few_images='photos', full_data='shapes', full_epochs=4, cka_images=500, strong_aug='cutmix+color',
-                    pretrain=dict(batch_size=64, blr=1e-3, epoch_length=1024, n_per_class=200, num_workers=0), warmup_frac=0.05,
-                    finetune=dict(batch_size=64, blr=4e-3, layer_decay=0.75, warmup_epochs=0.5, crop_min=0.9, epochs=10, n_per_class=200, num_workers=0)),
-    'paper': dict(arch='vit_small_patch16', few_images=None, full_data=None, full_epochs=100, cka_images=5000, strong_aug='cutmix+color',
-                  pretrain=dict(batch_size=256, blr=1.5e-4, epoch_length=IMAGENET_TRAIN_SIZE, num_workers=8), warmup_frac=0.05,
-                  finetune=dict(batch_size=128, blr=1e-3, layer_decay=0.75, drop_path=0.1, label_smoothing=0.1, mixup=0.8, cutmix=1.0,
-                                warmup_epochs=5., epochs=100, num_workers=8)),
+    'default': dict(
+        arch='vit_micro_patch4',
+        few_images='photos',
+        full_data='shapes',
+        full_epochs=4,
+        cka_images=500,
+        strong_aug='cutmix+color',
+        pretrain=dict(batch_size=64, blr=1e-3, epoch_length=1024, n_per_class=200, num_workers=0),
+        warmup_frac=0.05,
+        finetune=dict(
+            batch_size=64,
+            blr=4e-3,
+            layer_decay=0.75,
+            warmup_epochs=0.5,
+            crop_min=0.9,
+            epochs=10,
+            n_per_class=200,
+            num_workers=0,
+        ),
+    ),
+    'paper': dict(
+        arch='vit_small_patch16',
+        few_images=None,
+        full_data=None,
+        full_epochs=100,
+        cka_images=5000,
+        strong_aug='cutmix+color',
+        pretrain=dict(batch_size=256, blr=1.5e-4, epoch_length=IMAGENET_TRAIN_SIZE, num_workers=8),
+        warmup_frac=0.05,
+        finetune=dict(
+            batch_size=128,
+            blr=1e-3,
+            layer_decay=0.75,
+            drop_path=0.1,
+            label_smoothing=0.1,
+            mixup=0.8,
+            cutmix=1.0,
+            warmup_epochs=5.0,
+            epochs=100,
+            num_workers=8,
+        ),
+    ),
 }
 
-def few_images(recipe:dict, n:int, images:str|None=None) -> str:
-    "The `--data` of an n-image pretraining set: the first n embedded photos, or a folder the user gives (`images`)."
+
+def few_images(recipe: dict, n: int, images: str | None = None) -> str:
+    """The `--data` of an n-image pretraining set: the first n embedded photos, or a folder the user gives
+    (`images`)."""
     src = images or recipe['few_images']
-    if not src: raise ValueError("the paper preset needs `images`: a folder holding the few pretraining images (e.g. 10 ImageNet training images)")
-    if src == 'photos': return f'photos:{n}'
+    if not src:
+        raise ValueError(
+            "the paper preset needs `images`: a folder holding the few pretraining images (e.g. 10 ImageNet "
+            "training images)"
+        )
+    if src == 'photos':
+        return f'photos:{n}'
     return f"images:{check_data_root('images', src)}"
 
-def pretrain_config(recipe:dict, method:str, data:str, epochs:int, source_aug:str='none', seed:int=0, device:str='auto', **over) -> TrainConfig:
-    "A pretraining run of the recipe: `method` ('mae', 'r_mae', 'c_mae', 'mocov3') on `data` for `epochs`."
-    kw = {**recipe['pretrain'], 'warmup_epochs': recipe['warmup_frac']*epochs, **over}
-    return TrainConfig(mode='pretrain', model=f"{method}_{recipe['arch']}", data=data, epochs=int(epochs), source_aug=source_aug,
-                       seed=seed, device=device, quiet=True, **kw)
 
-def finetune_config(recipe:dict, init:Run|None, data:str, seed:int=0, device:str='auto', **over) -> TrainConfig:
-    "A fine-tuning run of the recipe on `data` from the pretrained run `init` (None: supervised from scratch)."
-    kw = dict(mode='finetune', model=recipe['arch'], init=str(init.checkpoint) if init is not None else '', data=data, seed=seed, device=device, quiet=True)
+def pretrain_config(
+    recipe: dict,
+    method: str,
+    data: str,
+    epochs: int,
+    source_aug: str = 'none',
+    seed: int = 0,
+    device: str = 'auto',
+    **over,
+) -> TrainConfig:
+    "A pretraining run of the recipe: `method` ('mae', 'r_mae', 'c_mae', 'mocov3') on `data` for `epochs`."
+    kw = {**recipe['pretrain'], 'warmup_epochs': recipe['warmup_frac'] * epochs, **over}
+    return TrainConfig(
+        mode='pretrain',
+        model=f"{method}_{recipe['arch']}",
+        data=data,
+        epochs=int(epochs),
+        source_aug=source_aug,
+        seed=seed,
+        device=device,
+        quiet=True,
+        **kw,
+    )
+
+
+def finetune_config(
+    recipe: dict, init: Run | None, data: str, seed: int = 0, device: str = 'auto', **over
+) -> TrainConfig:
+    """A fine-tuning run of the recipe on `data` from the pretrained run `init` (None: supervised from
+    scratch)."""
+    kw = dict(
+        mode='finetune',
+        model=recipe['arch'],
+        init=str(init.checkpoint) if init is not None else '',
+        data=data,
+        seed=seed,
+        device=device,
+        quiet=True,
+    )
     return TrainConfig(**{**kw, **recipe['finetune'], **over})
 
 # %% ../nbs/08_experiments.ipynb #25da2329
-def _row(claim, statement, holds, evidence): return dict(claim=claim, statement=statement, holds=bool(holds), evidence=evidence)
+def _row(claim, statement, holds, evidence):
+    return dict(claim=claim, statement=statement, holds=bool(holds), evidence=evidence)
 
-def claim_c1(pt_one:pd.DataFrame, # the one-image pretrained model's CKA rows (ratio, cka)
-             untrained:pd.DataFrame|None=None, # the same architecture's CKA before any training (a baseline: "learns" means above it)
-            ) -> dict:
-    "C1: mean CKA over the ratios >= 0.8, >= 0.5 at every ratio up to 0.6, and (given a baseline) above the untrained encoder's mean."
-    m = pt_one.cka.mean(); low = pt_one[pt_one.ratio <= 0.6 + 1e-9].cka.min()
+
+def claim_c1(
+    pt_one: pd.DataFrame,  # the one-image pretrained model's CKA rows (ratio, cka)
+    untrained: pd.DataFrame
+    | None = None,  # the same architecture's CKA before any training (a baseline: "learns" means above it)
+) -> dict:
+    """C1: mean CKA over the ratios >= 0.8, >= 0.5 at every ratio up to 0.6, and (given a baseline) above the
+    untrained encoder's mean."""
+    m = pt_one.cka.mean()
+    low = pt_one[pt_one.ratio <= 0.6 + 1e-9].cka.min()
     base = None if untrained is None else untrained.cka.mean()
     holds = m >= 0.8 and low >= 0.5 and (base is None or m > base)
-    return _row('C1', 'one-image pretraining learns occlusion invariance (mean CKA >= 0.8, >= 0.5 up to ratio 0.6, above the untrained encoder)', holds,
-                f"one-image PT: mean CKA {m:.3f}, min over ratios <= 0.6 {low:.3f}" + ('' if base is None else f"; untrained encoder: mean CKA {base:.3f}"))
+    return _row(
+        'C1',
+        'one-image pretraining learns occlusion invariance (mean CKA >= 0.8, >= 0.5 up to ratio 0.6, above '
+        'the untrained encoder)',
+        holds,
+        f"one-image PT: mean CKA {m:.3f}, min over ratios <= 0.6 {low:.3f}"
+        + ('' if base is None else f"; untrained encoder: mean CKA {base:.3f}"),
+    )
 
-def claim_c2(ft_one:pd.DataFrame, ft_full:pd.DataFrame) -> dict:
+
+def claim_c2(ft_one: pd.DataFrame, ft_full: pd.DataFrame) -> dict:
     "C2 from the fine-tuned one-image and full-set models' CKA rows."
-    hi1 = ft_one[ft_one.ratio >= 0.7 - 1e-9].cka; hiF = ft_full[ft_full.ratio >= 0.7 - 1e-9].cka
+    hi1 = ft_one[ft_one.ratio >= 0.7 - 1e-9].cka
+    hiF = ft_full[ft_full.ratio >= 0.7 - 1e-9].cka
     holds = (hi1 < 0.5).all() and hiF.mean() - hi1.mean() >= 0.1
-    return _row('C2', 'after fine-tuning the one-image model loses it (CKA < 0.5 from ratio 0.7) while the full-set model stays less sensitive (+0.1)', holds,
-                f"ratios >= 0.7: one-image FT CKA max {hi1.max():.3f} mean {hi1.mean():.3f}; full-set FT mean {hiF.mean():.3f}")
+    return _row(
+        'C2',
+        'after fine-tuning the one-image model loses it (CKA < 0.5 from ratio 0.7) while the full-set model '
+        'stays less sensitive (+0.1)',
+        holds,
+        f"ratios >= 0.7: one-image FT CKA max {hi1.max():.3f} mean {hi1.mean():.3f}; full-set FT mean "
+        f"{hiF.mean():.3f}",
+    )
 
-def claim_c3(runs:pd.DataFrame) -> dict:
+
+def claim_c3(runs: pd.DataFrame) -> dict:
     "C3 from per-run rows (epochs, aug, pt_cka, ft_top1), aug False rows used."
     r = runs[~runs.aug].sort_values('epochs')
-    if len(r) < 2: return dict(claim='C3', statement='needs at least two pretraining lengths', holds=None, evidence=f"{len(r)} run(s)")
+    if len(r) < 2:
+        return dict(
+            claim='C3',
+            statement='needs at least two pretraining lengths',
+            holds=None,
+            evidence=f"{len(r)} run(s)",
+        )
     s, l = r.iloc[0], r.iloc[-1]
-    return _row('C3', 'longer pretraining on 10 images lowers occlusion invariance and fine-tuned top-1', l.pt_cka < s.pt_cka and l.ft_top1 < s.ft_top1,
-                f"{int(s.epochs)} -> {int(l.epochs)} epochs: PT CKA {s.pt_cka:.3f} -> {l.pt_cka:.3f}, FT top-1 {s.ft_top1:.1f} -> {l.ft_top1:.1f}")
+    return _row(
+        'C3',
+        'longer pretraining on 10 images lowers occlusion invariance and fine-tuned top-1',
+        l.pt_cka < s.pt_cka and l.ft_top1 < s.ft_top1,
+        f"{int(s.epochs)} -> {int(l.epochs)} epochs: PT CKA {s.pt_cka:.3f} -> {l.pt_cka:.3f}, FT top-1 "
+        f"{s.ft_top1:.1f} -> {l.ft_top1:.1f}",
+    )
 
-def claim_c4(runs:pd.DataFrame) -> dict:
+
+def claim_c4(runs: pd.DataFrame) -> dict:
     "C4 from per-run rows (epochs, aug, pt_cka, ft_top1) with and without +aug."
     a, b = runs[runs.aug], runs[~runs.aug]
-    if not len(a) or not len(b): return dict(claim='C4', statement='needs runs with and without +aug', holds=None, evidence='')
+    if not len(a) or not len(b):
+        return dict(claim='C4', statement='needs runs with and without +aug', holds=None, evidence='')
     dt, dc = a.ft_top1.mean() - b.ft_top1.mean(), a.pt_cka.mean() - b.pt_cka.mean()
-    return _row('C4', 'stronger augmentation raises fine-tuned top-1 but not occlusion invariance (CKA not higher by > 0.02)', dt > 0 and dc <= 0.02,
-                f"+aug vs base: FT top-1 {dt:+.1f} points, PT CKA {dc:+.3f}")
+    return _row(
+        'C4',
+        'stronger augmentation raises fine-tuned top-1 but not occlusion invariance (CKA not higher by > '
+        '0.02)',
+        dt > 0 and dc <= 0.02,
+        f"+aug vs base: FT top-1 {dt:+.1f} points, PT CKA {dc:+.3f}",
+    )
 
-def claim_c5(bias:dict) -> dict:
+
+def claim_c5(bias: dict) -> dict:
     "C5 from {method: mean shape bias} with keys supervised, mae, r_mae, mocov3, c_mae."
     need = ['supervised', 'mae', 'r_mae', 'mocov3', 'c_mae']
     miss = [k for k in need if k not in bias]
-    if miss: return dict(claim='C5', statement='needs all five methods', holds=None, evidence=f"missing {miss}")
+    if miss:
+        return dict(claim='C5', statement='needs all five methods', holds=None, evidence=f"missing {miss}")
     b = bias
     lowest = all(b['supervised'] < b[k] for k in need[1:])
     mim_below = max(b['mae'], b['r_mae']) < min(b['mocov3'], b['c_mae'])
     close = abs(b['c_mae'] - b['mocov3']) <= 0.05
-    return _row('C5', 'shape bias: supervised lowest; MAE, R-MAE below MoCo v3, C-MAE; C-MAE within 0.05 of MoCo v3', lowest and mim_below and close,
-                ', '.join(f"{k} {b[k]:.3f}" for k in need) + f" (supervised lowest: {lowest}; MAE/R-MAE below: {mim_below}; C-MAE close to MoCo v3: {close})")
+    return _row(
+        'C5',
+        'shape bias: supervised lowest; MAE, R-MAE below MoCo v3, C-MAE; C-MAE within 0.05 of MoCo v3',
+        lowest and mim_below and close,
+        ', '.join(f"{k} {b[k]:.3f}" for k in need)
+        + f" (supervised lowest: {lowest}; MAE/R-MAE below: {mim_below}; C-MAE close to MoCo v3: {close})",
+    )
 
-def claims_markdown(rows:list[dict]) -> str:
+
+def claims_markdown(rows: list[dict]) -> str:
     "A Markdown table of claim rows, for the notebooks' last cell."
     word = {True: 'supported', False: 'contradicted', None: 'not tested'}
     lines = ['| claim | statement | this run | evidence |', '| --- | --- | --- | --- |']
@@ -257,16 +450,18 @@ def claims_markdown(rows:list[dict]) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/08_experiments.ipynb #324c825c
-def finish(out:Path, # the notebook's output folder
-           stem:str, # e.g. 'fig3'
-           fig, # matplotlib figure
-           data:pd.DataFrame, # the numbers behind it
-           params:dict, # resolved parameters
-           extra:dict|None=None, # more to record in the manifest (e.g. claims, timings)
-          ) -> list[Path]:
+def save_outputs(
+    out: Path,  # the notebook's output folder
+    stem: str,  # e.g. 'fig3'
+    fig,  # matplotlib figure
+    data: pd.DataFrame,  # the numbers behind it
+    params: dict,  # resolved parameters
+    extra: dict | None = None,  # more to record in the manifest (e.g. claims, timings)
+) -> list[Path]:
     "Save `<stem>.png`, `<stem>.pdf`, `<stem>.csv` and `manifest.json` into `out`."
     from occlusion_mim.core import save_figure, save_table, write_manifest
+
     paths = save_figure(fig, out, stem)
-    paths.append(save_table(data, out/f'{stem}.csv'))
-    write_manifest(out/'manifest.json', {**params, **(extra or {})})
-    return paths + [out/'manifest.json']
+    paths.append(save_table(data, out / f'{stem}.csv'))
+    write_manifest(out / 'manifest.json', {**params, **(extra or {})})
+    return paths + [out / 'manifest.json']

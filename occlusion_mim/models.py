@@ -17,31 +17,42 @@ from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 from .core import check_choice
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, denormalize
-from .augment import check_images, random_masking, blacken_patches, patch_noise, SourceTransform, TwoViews
+from occlusion_mim.augment import (
+    check_images,
+    random_masking,
+    blacken_patches,
+    patch_noise,
+    SourceTransform,
+    TwoViews,
+)
 
 # %% auto #0
-__all__ = ['LayerNorm', 'MASK_MODES', 'TRANSFORMS', 'TARGETS', 'SIMILARITIES', 'METHODS', 'ARCHS', 'HEADS', 'OPTIONS',
-           'sincos_1d', 'sincos_2d', 'check_model_images', 'check_mask_ratio', 'patchify', 'unpatchify', 'ViTEncoder',
-           'Registry', 'Method', 'register_method', 'Parts', 'Views', 'PixelSpace', 'MaskedViews', 'TwoCropViews',
-           'SameViews', 'masked_views', 'two_crop_views', 'same_views', 'PixelTarget', 'LabelTarget', 'MomentumTarget',
-           'pixel_target', 'momentum_tokens', 'momentum_projection', 'label_target', 'MAEDecoder', 'block_at',
-           'masked_mse', 'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce', 'normalized_l2', 'Contrastive',
-           'Classifier', 'reconstruction', 'contrastive', 'classifier', 'SiameseOutput', 'Siamese', 'momentum_schedule',
-           'list_models', 'parse_model_name', 'create_model']
+__all__ = ['LayerNorm', 'MASK_MODES', 'TRANSFORMS', 'TARGETS', 'SIMILARITIES', 'METHODS', 'ARCHS', 'HEAD_SIZES', 'HEADS',
+           'OPTIONS', 'sincos_1d', 'sincos_2d', 'check_model_images', 'check_mask_ratio', 'patchify', 'unpatchify',
+           'ViTEncoder', 'Registry', 'Method', 'register_method', 'Parts', 'Views', 'PixelSpace', 'MaskedViews',
+           'TwoCropViews', 'SameViews', 'masked_views', 'two_crop_views', 'same_views', 'PixelTarget', 'LabelTarget',
+           'MomentumTarget', 'pixel_target', 'momentum_tokens', 'momentum_projection', 'label_target', 'MAEDecoder',
+           'block_at_tokens', 'masked_mse', 'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce',
+           'normalized_l2', 'Contrastive', 'Classifier', 'reconstruction', 'contrastive', 'classifier', 'SiameseOutput',
+           'Siamese', 'momentum_schedule', 'list_models', 'parse_model_name', 'create_model']
 
 # %% ../nbs/03_models.ipynb #f3c4ccea
-def sincos_1d(dim:int, pos:np.ndarray) -> np.ndarray:
+def sincos_1d(dim: int, pos: np.ndarray) -> np.ndarray:
     "(M, dim) sin-cos embedding of positions `pos` (M,)."
     assert dim % 2 == 0
-    omega = 1./10000**(np.arange(dim//2, dtype=np.float64)/(dim/2.))
+    omega = 1.0 / 10000 ** (np.arange(dim // 2, dtype=np.float64) / (dim / 2.0))
     out = np.einsum('m,d->md', pos.reshape(-1).astype(np.float64), omega)
     return np.concatenate([np.sin(out), np.cos(out)], axis=1)
 
-def sincos_2d(dim:int, grid_size:int, cls_token:bool=True) -> np.ndarray:
+
+def sincos_2d(dim: int, grid_size: int, cls_token: bool = True) -> np.ndarray:
     "((1 +) grid_size**2, dim) fixed 2-D sin-cos position embedding, row-major over the patch grid."
-    if dim % 4: raise ValueError(f"embed_dim={dim} must be divisible by 4 for 2-D sin-cos position embeddings")
-    gw, gh = np.meshgrid(np.arange(grid_size, dtype=np.float32), np.arange(grid_size, dtype=np.float32))   # w first, as MAE
-    emb = np.concatenate([sincos_1d(dim//2, gw), sincos_1d(dim//2, gh)], axis=1)
+    if dim % 4:
+        raise ValueError(f"embed_dim={dim} must be divisible by 4 for 2-D sin-cos position embeddings")
+    gw, gh = np.meshgrid(
+        np.arange(grid_size, dtype=np.float32), np.arange(grid_size, dtype=np.float32)
+    )  # w first, as MAE
+    emb = np.concatenate([sincos_1d(dim // 2, gw), sincos_1d(dim // 2, gh)], axis=1)
     return np.concatenate([np.zeros([1, dim]), emb], axis=0) if cls_token else emb
 
 # %% ../nbs/03_models.ipynb #b8af519f
@@ -101,7 +112,8 @@ def _init_linear(m):
 
 
 class ViTEncoder(nn.Module):
-    "ViT encoder with MAE masking: `patch_embed`, `cls_token`, fixed `pos_embed`, `blocks`, `norm` (public MAE names)."
+    """ViT encoder with MAE masking: `patch_embed`, `cls_token`, fixed `pos_embed`, `blocks`, `norm` (public
+    MAE names)."""
 
     def __init__(
         self,
@@ -145,10 +157,10 @@ class ViTEncoder(nn.Module):
         return unpatchify(x, self.patch_size, chans)
 
     def embed_patches(self, imgs, ids_keep):
-        """Patch embeddings plus positions of the kept patches `ids_keep` (N, L_keep) only: the patch embedding's
-        convolution (kernel = stride = patch) is a linear map of each patch's pixels, so gather the kept patches and
-        apply it to them (the same numbers as embedding all and gathering; 3-4% of a ViT-S/16 MAE step saved on a
-        CPU, `benchmarks/mae_step.py`)."""
+        """Patch embeddings plus positions of the kept patches `ids_keep` (N, L_keep) only: the patch
+        embedding's convolution (kernel = stride = patch) is a linear map of each patch's pixels, so gather
+        the kept patches and apply it to them (the same numbers as embedding all and gathering; 3-4% of a
+        ViT-S/16 MAE step saved on a CPU, `benchmarks/mae_step.py`)."""
         p = self.patch_size
         N, C, H, W = imgs.shape
         h, w = H // p, W // p
@@ -162,7 +174,8 @@ class ViTEncoder(nn.Module):
         return x + torch.gather(pos, 1, at.expand(-1, -1, x.shape[-1]))
 
     def embed_with_mask_token(self, imgs, mask, mask_token):
-        "Every patch embedded, masked ones replaced by the learnable `mask_token` (1, 1, D), plus positions (SimMIM)."
+        """Every patch embedded, masked ones replaced by the learnable `mask_token` (1, 1, D), plus positions
+        (SimMIM)."""
         x = self.patch_embed(imgs)  # [N, L, D]
         m = mask.unsqueeze(-1).to(x.dtype)
         x = x * (1 - m) + mask_token.to(x.dtype) * m
@@ -174,7 +187,8 @@ class ViTEncoder(nn.Module):
         mask_ratio: float = 0.0,  # fraction of patches masked, in [0, 1)
         noise=None,  # (N, L) uniform noise; patches with the smallest noise are kept
         generator=None,  # used to draw `noise` when it is not given
-        mask_mode: str = 'drop',  # 'drop' (MAE), 'black' (black pixels, every token encoded), 'token' (mask token)
+        # 'drop' (MAE), 'black' (black pixels, every token encoded), 'token' (mask token)
+        mask_mode: str = 'drop',
         blocks=None,  # also return the tokens after these block indices (dict)
         mask_token=None,  # (1, 1, D) the learnable token of `mask_mode='token'` (the transform owns it)
     ):
@@ -185,13 +199,19 @@ class ViTEncoder(nn.Module):
         check_choice('mask_mode', mask_mode, MASK_MODES)
         N, L = imgs.shape[0], self.num_patches
         if noise is None:
-            noise = patch_noise(N, L, generator, imgs.device) if mask_ratio > 0 else torch.zeros(N, L, device=imgs.device)
+            noise = (
+                patch_noise(N, L, generator, imgs.device)
+                if mask_ratio > 0
+                else torch.zeros(N, L, device=imgs.device)
+            )
         elif tuple(noise.shape) != (N, L):
             raise ValueError(f"noise must have shape (N, L) = ({N}, {L}); got {tuple(noise.shape)}")
         ids_keep, mask, ids_restore = random_masking(noise.to(imgs.device), mask_ratio)
         if mask_mode == 'token':
             if mask_token is None:
-                raise ValueError("mask_mode='token' needs the learnable mask_token (the transform's `mask_token`)")
+                raise ValueError(
+                    "mask_mode='token' needs the learnable mask_token (the transform's `mask_token`)"
+                )
             x = self.embed_with_mask_token(imgs, mask, mask_token)  # [N, L, D]: every position
         elif mask_mode == 'black':
             x = self.patch_embed(blacken_patches(imgs, mask, self.patch_size)) + self.pos_embed[:, 1:, :]
@@ -221,7 +241,8 @@ class ViTEncoder(nn.Module):
         mask_ratio: float = 0.0,  # fraction of patches masked, in [0, 1); 0 is the full image
         noise=None,  # (N, L) noise fixing which patches are masked
         pool: str = 'mean',  # 'mean' over the visible patch tokens, or 'cls'
-        blocks=None,  # None: final layer; block indices: a dict {index: features} (tokens after it, before the norm)
+        # None: final layer; block indices: a dict {index: features} (tokens after it, before the norm)
+        blocks=None,
         generator=None,
         mask_mode: str = 'drop',  # 'drop', 'black' or 'token' (see `forward_encoder`)
         mask_token=None,  # for `mask_mode='token'`
@@ -241,7 +262,8 @@ class ViTEncoder(nn.Module):
 
 # %% ../nbs/03_models.ipynb #0c77a254
 class Registry(dict):
-    "Builders of one kind of part by name (timm's `register_model` pattern); `info` keeps what each was registered with."
+    """Builders of one kind of part by name (timm's `register_model` pattern); `info` keeps what each was
+    registered with."""
 
     def __init__(self, kind: str):
         super().__init__()
@@ -249,7 +271,8 @@ class Registry(dict):
         self.info = {}
 
     def register(self, name: str, **info):
-        "Decorator: register a builder `fn(parts) -> nn.Module` under `name` (a later registration replaces it)."
+        """Decorator: register a builder `fn(parts) -> nn.Module` under `name` (a later registration replaces
+        it)."""
 
         def add(fn):
             self[name] = fn
@@ -455,14 +478,18 @@ class LabelTarget(nn.Module):
 
 
 class MomentumTarget(nn.Module):
-    """A momentum (EMA) copy of the online encoder (and projector), stop-gradient. `output='tokens'`: the view's patch
-    tokens, layer-normalised without affine (R-MAE); `'projection'`: pooled features through the EMA projector
-    (C-MAE, MoCo v3)."""
+    """A momentum (EMA) copy of the online encoder (and projector), stop-gradient. `output='tokens'`: the
+    view's patch tokens, layer-normalised without affine (R-MAE); `'projection'`: pooled features through
+    the EMA projector (C-MAE, MoCo v3)."""
 
     differentiable = False
 
     def __init__(
-        self, encoder: nn.Module, projector: nn.Module | None = None, output: str = 'tokens', pool: str = 'mean'
+        self,
+        encoder: nn.Module,
+        projector: nn.Module | None = None,
+        output: str = 'tokens',
+        pool: str = 'mean',
     ):
         super().__init__()
         self.output = check_choice('output', output, ['tokens', 'projection'])
@@ -515,138 +542,225 @@ def label_target(parts: Parts) -> LabelTarget:
 
 # %% ../nbs/03_models.ipynb #25bf5962
 class MAEDecoder(nn.Module):
-    "MAE's decoder: visible tokens + mask tokens, unshuffled, fixed positions, transformer blocks, linear prediction of `out_dim` per patch."
-    def __init__(self, num_patches:int, embed_dim:int, out_dim:int, decoder_embed_dim:int=512, decoder_depth:int=8, decoder_num_heads:int=16, mlp_ratio:float=4.):
+    """MAE's decoder: visible tokens + mask tokens, unshuffled, fixed positions, transformer blocks, linear
+    prediction of `out_dim` per patch."""
+
+    def __init__(
+        self,
+        num_patches: int,
+        embed_dim: int,
+        out_dim: int,
+        decoder_embed_dim: int = 512,
+        decoder_depth: int = 8,
+        decoder_num_heads: int = 16,
+        mlp_ratio: float = 4.0,
+    ):
         super().__init__()
         self.decoder_embed = nn.Linear(embed_dim, decoder_embed_dim, bias=True)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_embed_dim))
-        self.decoder_pos_embed = nn.Parameter(torch.from_numpy(sincos_2d(decoder_embed_dim, int(num_patches**.5))).float()[None], requires_grad=False)
-        self.decoder_blocks = nn.ModuleList([Block(decoder_embed_dim, decoder_num_heads, mlp_ratio, qkv_bias=True, norm_layer=LayerNorm) for _ in range(decoder_depth)])
+        self.decoder_pos_embed = nn.Parameter(
+            torch.from_numpy(sincos_2d(decoder_embed_dim, int(num_patches**0.5))).float()[None],
+            requires_grad=False,
+        )
+        self.decoder_blocks = nn.ModuleList(
+            [
+                Block(decoder_embed_dim, decoder_num_heads, mlp_ratio, qkv_bias=True, norm_layer=LayerNorm)
+                for _ in range(decoder_depth)
+            ]
+        )
         self.decoder_norm = LayerNorm(decoder_embed_dim)
         self.decoder_pred = nn.Linear(decoder_embed_dim, out_dim, bias=True)
-        nn.init.normal_(self.mask_token, std=.02)
+        nn.init.normal_(self.mask_token, std=0.02)
         self.apply(_init_linear)
+
     def embed(self, latent, ids_restore):
-        "Visible tokens and mask tokens in image order with positions: (N, 1 + L, Dd), the first blocks' input."
-        x = self.decoder_embed(latent)                                            # [N, 1 + L_keep, Dd]
+        """Visible tokens and mask tokens in image order with positions: (N, 1 + L, Dd), the first blocks'
+        input."""
+        x = self.decoder_embed(latent)  # [N, 1 + L_keep, Dd]
         N, L = ids_restore.shape
         mask_tokens = self.mask_token.expand(N, L + 1 - x.shape[1], -1)
-        x_ = torch.cat([x[:, 1:], mask_tokens], dim=1)                            # [N, L, Dd], shuffled order
-        x_ = torch.gather(x_, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))   # unshuffle
-        return torch.cat([x[:, :1], x_], dim=1) + self.decoder_pos_embed          # [N, 1 + L, Dd]
+        x_ = torch.cat([x[:, 1:], mask_tokens], dim=1)  # [N, L, Dd], shuffled order
+        x_ = torch.gather(x_, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # unshuffle
+        return torch.cat([x[:, :1], x_], dim=1) + self.decoder_pos_embed  # [N, 1 + L, Dd]
+
     def forward(self, latent, ids_restore):
-        "latent (N, 1 + L_keep, D) -> per-patch predictions (N, L, out_dim) and all decoder tokens (N, 1 + L, Dd)."
+        """latent (N, 1 + L_keep, D) -> per-patch predictions (N, L, out_dim) and all decoder tokens (N, 1 +
+        L, Dd)."""
         x = self.embed(latent, ids_restore)
-        for blk in self.decoder_blocks: x = blk(x)
+        for blk in self.decoder_blocks:
+            x = blk(x)
         x = self.decoder_norm(x)
         return self.decoder_pred(x)[:, 1:], x
+
     def predict_masked(self, latent, ids_restore):
-        """Predictions at the masked patches only, (N, M, out_dim), and their patch indices (N, M). The same numbers as
-        `forward(...)[0]` gathered at those patches: every block but the last sees all tokens; the last computes its keys and
-        values from all tokens but its queries, MLP and the prediction only at the masked ones (nothing else reaches MAE's loss)."""
+        """Predictions at the masked patches only, (N, M, out_dim), and their patch indices (N, M). The same
+        numbers as `forward(...)[0]` gathered at those patches: every block but the last sees all tokens;
+        the last computes its keys and values from all tokens but its queries, MLP and the prediction only
+        at the masked ones (nothing else reaches MAE's loss)."""
         keep = latent.shape[1] - 1
-        ids_masked = torch.argsort(ids_restore, dim=1)[:, keep:]                  # = ids_shuffle[:, keep:]
+        ids_masked = torch.argsort(ids_restore, dim=1)[:, keep:]  # = ids_shuffle[:, keep:]
         x = self.embed(latent, ids_restore)
-        for blk in self.decoder_blocks[:-1]: x = blk(x)
-        x = block_at(self.decoder_blocks[-1], x, ids_masked + 1)                  # + 1: the CLS token comes first
+        for blk in self.decoder_blocks[:-1]:
+            x = blk(x)
+        x = block_at_tokens(self.decoder_blocks[-1], x, ids_masked + 1)  # + 1: the CLS token comes first
         return self.decoder_pred(self.decoder_norm(x)), ids_masked
 
-def block_at(blk:Block, x, idx):
-    "A timm ViT `Block` on tokens `x` (N, T, C), evaluated only at the token indices `idx` (N, M): keys and values from every token."
+
+def block_at_tokens(blk: Block, x, idx):
+    """A timm ViT `Block` on tokens `x` (N, T, C), evaluated only at the token indices `idx` (N, M): keys and
+    values from every token."""
     a = blk.attn
-    if getattr(a, 'gate', None) is not None: raise NotImplementedError("block_at: gated attention is not supported")
-    N, T, C = x.shape; M, H, hd = idx.shape[1], a.num_heads, a.head_dim; D = H*hd
+    if getattr(a, 'gate', None) is not None:
+        raise NotImplementedError("block_at_tokens: gated attention is not supported")
+    N, T, C = x.shape
+    M, H, hd = idx.shape[1], a.num_heads, a.head_dim
+    D = H * hd
     h = blk.norm1(x)
     at = idx.unsqueeze(-1).expand(-1, -1, C)
     W, b = a.qkv.weight, a.qkv.bias
-    q = F.linear(torch.gather(h, 1, at), W[:D], None if b is None else b[:D]).reshape(N, M, H, hd).transpose(1, 2)
-    k, v = F.linear(h, W[D:], None if b is None else b[D:]).reshape(N, T, 2, H, hd).permute(2, 0, 3, 1, 4).unbind(0)
+    q = (
+        F.linear(torch.gather(h, 1, at), W[:D], None if b is None else b[:D])
+        .reshape(N, M, H, hd)
+        .transpose(1, 2)
+    )
+    k, v = (
+        F.linear(h, W[D:], None if b is None else b[D:])
+        .reshape(N, T, 2, H, hd)
+        .permute(2, 0, 3, 1, 4)
+        .unbind(0)
+    )
     q, k = a.q_norm(q), a.k_norm(k)
-    if a.fused_attn: o = F.scaled_dot_product_attention(q, k, v, dropout_p=a.attn_drop.p if a.training else 0.)
-    else: o = a.attn_drop(((q*a.scale) @ k.transpose(-2, -1)).softmax(dim=-1)) @ v
+    if a.fused_attn:
+        o = F.scaled_dot_product_attention(q, k, v, dropout_p=a.attn_drop.p if a.training else 0.0)
+    else:
+        o = a.attn_drop(((q * a.scale) @ k.transpose(-2, -1)).softmax(dim=-1)) @ v
     o = getattr(a, 'norm', nn.Identity())(o.transpose(1, 2).reshape(N, M, D))
     x = torch.gather(x, 1, at) + blk.drop_path1(blk.ls1(a.proj_drop(a.proj(o))))
     return x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x))))
 
+
 def masked_mse(pred, target, mask):
     "Mean over masked patches of the per-patch mean squared error (MAE's loss)."
-    loss = ((pred - target)**2).mean(dim=-1)                                      # [N, L]
-    return (loss*mask).sum()/mask.sum().clamp(min=1)
+    loss = ((pred - target) ** 2).mean(dim=-1)  # [N, L]
+    return (loss * mask).sum() / mask.sum().clamp(min=1)
+
 
 class Reconstruction(nn.Module):
-    """D for MAE and R-MAE: decode the visible tokens and mask tokens, MSE against the target on the masked patches.
-    `predict_visible=False` (default) predicts only the masked patches, whose loss is all that trains (`MAEDecoder.predict_masked`;
-    the same loss, 6-7% less time per ViT-S/16 step, `benchmarks/mae_step.py`); `pred` then holds zeros at the visible
-    patches. `True` predicts every patch, as the public MAE code."""
-    def __init__(self, decoder:MAEDecoder, predict_visible:bool=False):
-        super().__init__(); self.decoder, self.predict_visible = decoder, predict_visible
+    """D for MAE and R-MAE: decode the visible tokens and mask tokens, MSE against the target on the masked
+    patches. `predict_visible=False` (default) predicts only the masked patches, whose loss is all that
+    trains (`MAEDecoder.predict_masked`; the same loss, 6-7% less time per ViT-S/16 step,
+    `benchmarks/mae_step.py`); `pred` then holds zeros at the visible patches. `True` predicts every patch,
+    as the public MAE code."""
+
+    def __init__(self, decoder: MAEDecoder, predict_visible: bool = False):
+        super().__init__()
+        self.decoder, self.predict_visible = decoder, predict_visible
+
     def forward(self, latent, mask, ids_restore, target):
-        if self.predict_visible or latent.shape[1] - 1 == ids_restore.shape[1]:   # (nothing masked: the loss is 0 either way)
+        if (
+            self.predict_visible or latent.shape[1] - 1 == ids_restore.shape[1]
+        ):  # (nothing masked: the loss is 0 either way)
             pred, _ = self.decoder(latent, ids_restore)
             return masked_mse(pred, target, mask), pred
-        pm, ids = self.decoder.predict_masked(latent, ids_restore)              # [N, M, out], [N, M]
+        pm, ids = self.decoder.predict_masked(latent, ids_restore)  # [N, M, out], [N, M]
         at = ids.unsqueeze(-1).expand(-1, -1, pm.shape[-1])
-        loss = ((pm - torch.gather(target, 1, at))**2).mean()                   # every sample has the same M masked patches
-        pred = torch.zeros(pm.shape[0], ids_restore.shape[1], pm.shape[-1], dtype=pm.dtype, device=pm.device).scatter(1, at, pm)
+        loss = ((pm - torch.gather(target, 1, at)) ** 2).mean()  # every sample has the same M masked patches
+        pred = torch.zeros(
+            pm.shape[0], ids_restore.shape[1], pm.shape[-1], dtype=pm.dtype, device=pm.device
+        ).scatter(1, at, pm)
         return loss, pred
 
-def mlp(num_layers:int, in_dim:int, hidden_dim:int, out_dim:int, last_bn:bool=True) -> nn.Sequential:
+
+def mlp(num_layers: int, in_dim: int, hidden_dim: int, out_dim: int, last_bn: bool = True) -> nn.Sequential:
     "MoCo v3's projector / predictor: Linear (no bias) + BN + ReLU layers, the last with a BN without affine."
     layers = []
     for l in range(num_layers):
         d1, d2 = in_dim if l == 0 else hidden_dim, out_dim if l == num_layers - 1 else hidden_dim
         layers.append(nn.Linear(d1, d2, bias=False))
-        if l < num_layers - 1: layers += [nn.BatchNorm1d(d2), nn.ReLU(inplace=True)]
-        elif last_bn: layers.append(nn.BatchNorm1d(d2, affine=False))
+        if l < num_layers - 1:
+            layers += [nn.BatchNorm1d(d2), nn.ReLU(inplace=True)]
+        elif last_bn:
+            layers.append(nn.BatchNorm1d(d2, affine=False))
     return nn.Sequential(*layers)
 
+
 def gather_across_processes(t):
-    "All-gather `t` along dim 0 when torch.distributed runs with several processes (no gradient through the gathered copies)."
+    """All-gather `t` along dim 0 when torch.distributed runs with several processes (no gradient through the
+    gathered copies)."""
     import torch.distributed as dist
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return t, 0
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return t, 0
     out = [torch.zeros_like(t) for _ in range(dist.get_world_size())]
     dist.all_gather(out, t.contiguous())
     return torch.cat(out, 0), dist.get_rank()
 
-def info_nce(q, k, temperature:float=0.2):
-    "MoCo v3's contrastive loss: cross-entropy of q against all k (in-batch negatives, gathered across processes), scaled by 2T."
+
+def info_nce(q, k, temperature: float = 0.2):
+    """MoCo v3's contrastive loss: cross-entropy of q against all k (in-batch negatives, gathered across
+    processes), scaled by 2T."""
     q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
     k_all, rank = gather_across_processes(k)
-    logits = q @ k_all.t()/temperature                                           # [N, N * world]
-    labels = torch.arange(q.shape[0], device=q.device) + q.shape[0]*rank
-    return F.cross_entropy(logits, labels)*(2*temperature)
+    logits = q @ k_all.t() / temperature  # [N, N * world]
+    labels = torch.arange(q.shape[0], device=q.device) + q.shape[0] * rank
+    return F.cross_entropy(logits, labels) * (2 * temperature)
+
 
 def normalized_l2(q, k):
     "BYOL's normalised L2: 2 - 2 cos(q, k), averaged."
-    return (2 - 2*F.cosine_similarity(q, k, dim=-1)).mean()
+    return (2 - 2 * F.cosine_similarity(q, k, dim=-1)).mean()
+
 
 class Contrastive(nn.Module):
-    "D for C-MAE and MoCo v3: (decoder,) pool, projector, predictor; InfoNCE or normalised L2 against the target's projection."
-    def __init__(self, projector:nn.Module, predictor:nn.Module, loss:str='infonce', temperature:float=0.2,
-                 decoder:MAEDecoder|None=None, pool:str='mean'):
+    """D for C-MAE and MoCo v3: (decoder,) pool, projector, predictor; InfoNCE or normalised L2 against the
+    target's projection."""
+
+    def __init__(
+        self,
+        projector: nn.Module,
+        predictor: nn.Module,
+        loss: str = 'infonce',
+        temperature: float = 0.2,
+        decoder: MAEDecoder | None = None,
+        pool: str = 'mean',
+    ):
         super().__init__()
         self.loss_name = check_choice('loss', loss, ['infonce', 'l2'])
         self.temperature, self.pool = float(temperature), check_choice('pool', pool, ['mean', 'cls'])
         self.decoder, self.projector, self.predictor = decoder, projector, predictor
+
     def forward(self, latent, mask, ids_restore, target):
-        if self.decoder is not None: z = self.decoder(latent, ids_restore)[0].mean(1)   # predicted tokens at all L positions, pooled
-        else: z = latent[:, 1:].mean(1) if self.pool == 'mean' else latent[:, 0]
+        if self.decoder is not None:
+            z = self.decoder(latent, ids_restore)[0].mean(1)  # predicted tokens at all L positions, pooled
+        else:
+            z = latent[:, 1:].mean(1) if self.pool == 'mean' else latent[:, 0]
         q = self.predictor(self.projector(z))
-        loss = info_nce(q, target, self.temperature) if self.loss_name == 'infonce' else normalized_l2(q, target)
+        loss = (
+            info_nce(q, target, self.temperature) if self.loss_name == 'infonce' else normalized_l2(q, target)
+        )
         return loss, q
 
+
 class Classifier(nn.Module):
-    "D for the supervised baseline: global average pooling, LayerNorm, linear head, cross-entropy (label smoothing optional)."
-    def __init__(self, embed_dim:int, num_classes:int, pool:str='mean', label_smoothing:float=0.):
+    """D for the supervised baseline: global average pooling, LayerNorm, linear head, cross-entropy (label
+    smoothing optional)."""
+
+    def __init__(self, embed_dim: int, num_classes: int, pool: str = 'mean', label_smoothing: float = 0.0):
         super().__init__()
         self.pool, self.label_smoothing = check_choice('pool', pool, ['mean', 'cls']), label_smoothing
         self.fc_norm, self.head = LayerNorm(embed_dim), nn.Linear(embed_dim, num_classes)
-        nn.init.trunc_normal_(self.head.weight, std=2e-5); nn.init.zeros_(self.head.bias)
-    def logits(self, latent): return self.head(self.fc_norm(latent[:, 1:].mean(1) if self.pool == 'mean' else latent[:, 0]))
+        nn.init.trunc_normal_(self.head.weight, std=2e-5)
+        nn.init.zeros_(self.head.bias)
+
+    def logits(self, latent):
+        return self.head(self.fc_norm(latent[:, 1:].mean(1) if self.pool == 'mean' else latent[:, 0]))
+
     def forward(self, latent, mask, ids_restore, target):
         logits = self.logits(latent)
-        if target.ndim == 2: loss = torch.sum(-target*F.log_softmax(logits, -1), dim=-1).mean()   # soft targets (mixup)
-        else: loss = F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
+        if target.ndim == 2:
+            loss = torch.sum(-target * F.log_softmax(logits, -1), dim=-1).mean()  # soft targets (mixup)
+        else:
+            loss = F.cross_entropy(logits, target, label_smoothing=self.label_smoothing)
         return loss, logits
 
 # %% ../nbs/03_models.ipynb #14587b44
@@ -672,7 +786,8 @@ def classifier(parts: Parts) -> Classifier:
 # %% ../nbs/03_models.ipynb #f8e14092
 @dataclass
 class SiameseOutput:
-    "What a forward pass returns: the loss, the prediction (pixels, tokens, embedding or logits) and the mask (1 = masked)."
+    """What a forward pass returns: the loss, the prediction (pixels, tokens, embedding or logits) and the
+    mask (1 = masked)."""
 
     loss: torch.Tensor
     pred: torch.Tensor | None = None
@@ -681,7 +796,8 @@ class SiameseOutput:
 
 
 class Siamese(nn.Module):
-    "`L(x) = D(f(T_src(x)), f_tgt(T_tgt(x)))`: `transform` is T, `encoder` is f, `target` is f_tgt, `similarity` is D."
+    """`L(x) = D(f(T_src(x)), f_tgt(T_tgt(x)))`: `transform` is T, `encoder` is f, `target` is f_tgt,
+    `similarity` is D."""
 
     def __init__(
         self,
@@ -729,7 +845,11 @@ class Siamese(nn.Module):
     def pair_loss(self, views: Views, labels=None):
         "`D(f(source), sg(f_tgt(target)))` for one pair of views: (loss, prediction, mask)."
         latent, mask, ids_restore = self.encoder.forward_encoder(
-            views.source, views.mask_ratio, views.noise, mask_mode=views.mask_mode, mask_token=views.mask_token
+            views.source,
+            views.mask_ratio,
+            views.noise,
+            mask_mode=views.mask_mode,
+            mask_token=views.mask_token,
         )
         if getattr(self.target, 'differentiable', False):
             t = self.target(views.target, labels)
@@ -740,7 +860,8 @@ class Siamese(nn.Module):
         return loss, pred, mask
 
     def group_matcher(self, coarse: bool = False) -> dict:
-        "Layer groups for timm's layer-wise lr decay: stem, then one group per encoder block; heads get the top scale."
+        """Layer groups for timm's layer-wise lr decay: stem, then one group per encoder block; heads get the
+        top scale."""
         return dict(
             stem=r'^encoder\.(?:cls_token|pos_embed|patch_embed)',
             blocks=[(r'^encoder\.blocks\.(\d+)', None), (r'^encoder\.norm', (99999,))],
@@ -753,7 +874,8 @@ class Siamese(nn.Module):
             self.target.update(self.encoder, self.projector, momentum)
 
     def encode(self, images, mask_ratio: float = 0.0, noise=None, pool: str = 'mean', blocks=None, **kw):
-        "Pooled encoder features (see `ViTEncoder.encode`); `mask_mode='token'` uses the transform's mask token."
+        """Pooled encoder features (see `ViTEncoder.encode`); `mask_mode='token'` uses the transform's mask
+        token."""
         if kw.get('mask_mode') == 'token':
             kw.setdefault('mask_token', getattr(self.transform, 'mask_token', None))
         return self.encoder.encode(images, mask_ratio, noise, pool, blocks, **kw)
@@ -771,49 +893,86 @@ def momentum_schedule(step: int, total_steps: int, base: float = 0.99, final: fl
     return final - (final - base) * (math.cos(math.pi * t) + 1) / 2
 
 # %% ../nbs/03_models.ipynb #c6fe515a
-register_method('mae', 'mask', 'pixels', 'reconstruction', doc='MAE: masked patches, norm-pix target, decoder + MSE')
 register_method(
-    'r_mae', 'mask', 'momentum_tokens', 'reconstruction',
+    'mae', 'mask', 'pixels', 'reconstruction', doc='MAE: masked patches, norm-pix target, decoder + MSE'
+)
+register_method(
+    'r_mae',
+    'mask',
+    'momentum_tokens',
+    'reconstruction',
     doc="R-MAE (reconstruction): the decoder predicts the EMA encoder's layer-normalised tokens",
 )
 register_method(
-    'c_mae', 'mask', 'momentum_projection', 'contrastive', decoder=True,
+    'c_mae',
+    'mask',
+    'momentum_projection',
+    'contrastive',
+    decoder=True,
     doc="C-MAE (reconstruction): MAE's decoder with mask tokens, pooled, projector + predictor, InfoNCE",
 )
 register_method(
-    'c_mae_masktoken', 'mask', 'momentum_projection', 'contrastive', mask_mode='token', decoder=False,
+    'c_mae_masktoken',
+    'mask',
+    'momentum_projection',
+    'contrastive',
+    mask_mode='token',
+    decoder=False,
     doc='C-MAE, second reading (reconstruction): learnable mask tokens in the encoder, no decoder, InfoNCE',
 )
 register_method(
-    'mocov3', 'two_crops', 'momentum_projection', 'contrastive', decoder=False,
+    'mocov3',
+    'two_crops',
+    'momentum_projection',
+    'contrastive',
+    decoder=False,
     doc='MoCo v3: two augmented crops, EMA encoder + projector, symmetric InfoNCE',
 )
-register_method('vit', 'same', 'labels', 'classifier', doc='supervised ViT: labels, linear head, cross-entropy')
+register_method(
+    'vit', 'same', 'labels', 'classifier', doc='supervised ViT: labels, linear head, cross-entropy'
+)
 
 # %% ../nbs/03_models.ipynb #ca8cd4e5
 ARCHS = {
     'vit_base_patch16': dict(img_size=224, patch_size=16, embed_dim=768, depth=12, num_heads=12),
     'vit_small_patch16': dict(img_size=224, patch_size=16, embed_dim=384, depth=12, num_heads=6),
     'vit_tiny_patch16': dict(img_size=224, patch_size=16, embed_dim=192, depth=12, num_heads=3),
-    'vit_cpu_patch8': dict(img_size=64, patch_size=8, embed_dim=192, depth=6, num_heads=3),  # CPU: 64 px, 64 tokens
-    'vit_micro_patch4': dict(img_size=32, patch_size=4, embed_dim=96, depth=3, num_heads=3),  # CPU: 32 px, 64 tokens
-    'vit_nano_patch8': dict(img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2),  # tests: 32 px, 16 tokens
+    'vit_cpu_patch8': dict(
+        img_size=64, patch_size=8, embed_dim=192, depth=6, num_heads=3
+    ),  # CPU: 64 px, 64 tokens
+    'vit_micro_patch4': dict(
+        img_size=32, patch_size=4, embed_dim=96, depth=3, num_heads=3
+    ),  # CPU: 32 px, 64 tokens
+    'vit_nano_patch8': dict(
+        img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2
+    ),  # tests: 32 px, 16 tokens
 }
-_PAPER_HEADS = dict(decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256)
-HEADS = {  # decoder and projector sizes by architecture: the paper's for the 224 px models, smaller for the presets
-    'vit_base_patch16': _PAPER_HEADS,
-    'vit_small_patch16': _PAPER_HEADS,
-    'vit_tiny_patch16': _PAPER_HEADS,
-    'vit_cpu_patch8': dict(decoder_embed_dim=128, decoder_depth=2, decoder_num_heads=4, mlp_dim=512, proj_dim=128),
-    'vit_micro_patch4': dict(decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=2, mlp_dim=256, proj_dim=64),
-    'vit_nano_patch8': dict(decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2, mlp_dim=64, proj_dim=32),
+_PAPER_HEAD_SIZES = dict(
+    decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256
+)
+# decoder and projector sizes by architecture: the paper's for the 224 px models, smaller for the presets
+HEAD_SIZES = {
+    'vit_base_patch16': _PAPER_HEAD_SIZES,
+    'vit_small_patch16': _PAPER_HEAD_SIZES,
+    'vit_tiny_patch16': _PAPER_HEAD_SIZES,
+    'vit_cpu_patch8': dict(
+        decoder_embed_dim=128, decoder_depth=2, decoder_num_heads=4, mlp_dim=512, proj_dim=128
+    ),
+    'vit_micro_patch4': dict(
+        decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=2, mlp_dim=256, proj_dim=64
+    ),
+    'vit_nano_patch8': dict(
+        decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2, mlp_dim=64, proj_dim=32
+    ),
 }
+HEADS = HEAD_SIZES  # the earlier name, kept for scripts that import it
 OPTIONS = dict(  # create_model's method options and their defaults (a method's recipe may change them)
     mask_ratio=0.75,  # source masking ratio of the masked methods
     mask_mode='drop',  # how masked tokens enter the encoder: 'drop' (MAE), 'black', 'token' (learnable token)
     source_aug='none',  # extra source augmentations (Appendix A), e.g. 'mask+cutmix+color'
     norm_pix=True,  # MAE: per-patch normalised pixel target
-    loss=None,  # C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study); MoCo v3: 'infonce'
+    # C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study); MoCo v3: 'infonce'
+    loss=None,
     temperature=0.2,  # InfoNCE temperature
     decoder=True,  # contrastive similarity: pool MAE's decoder output (True) or the encoder's tokens
     num_classes=1000,  # supervised head
@@ -851,12 +1010,14 @@ def create_model(
     transform: str | None = None,  # swap the method's transform for another registered one
     target: str | None = None,  # swap the method's target
     similarity: str | None = None,  # swap the method's similarity
-    **options,  # `OPTIONS` (mask_ratio, mask_mode, source_aug, norm_pix, loss, ...) and `ARCHS` / `HEADS` sizes
+    # `OPTIONS` (mask_ratio, mask_mode, source_aug, norm_pix, loss, ...) and `ARCHS` / `HEAD_SIZES` sizes
+    **options,
 ) -> Siamese:
-    "Build a model of the siamese framework by name: the encoder, then the method's transform, similarity and target."
+    """Build a model of the siamese framework by name: the encoder, then the method's transform, similarity
+    and target."""
     method_name, arch_name = parse_model_name(name)
     method = METHODS[method_name]
-    arch = {**ARCHS[arch_name], **HEADS[arch_name]}
+    arch = {**ARCHS[arch_name], **HEAD_SIZES[arch_name]}
     arch.update({k: options.pop(k) for k in list(options) if k in arch})
     opts = _method_options(method, options)
     names = dict(transform=transform or method.transform, target=target or method.target)
@@ -864,7 +1025,12 @@ def create_model(
     for kind, registry in (('transform', TRANSFORMS), ('target', TARGETS), ('similarity', SIMILARITIES)):
         registry.builder(names[kind])  # a clear error for an unknown name, before anything is built
     encoder = ViTEncoder(
-        arch['img_size'], arch['patch_size'], 3, arch['embed_dim'], arch['depth'], arch['num_heads'],
+        arch['img_size'],
+        arch['patch_size'],
+        3,
+        arch['embed_dim'],
+        arch['depth'],
+        arch['num_heads'],
         drop_path_rate=drop_path_rate,
     )
     parts = Parts(arch, opts, encoder)

@@ -13,42 +13,66 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from .core import check_choice
-from .data import (cue_conflict_table, cue_conflict_imagenet_indices, imagenet_wnids, imagenet100_wnids, load_rgb,
-                                SHAPES, ShapesCueConflict)
+from occlusion_mim.data import (
+    cue_conflict_table,
+    cue_conflict_imagenet_indices,
+    imagenet_wnids,
+    imagenet100_wnids,
+    load_rgb,
+    SHAPES,
+    ShapesCueConflict,
+)
 
 # %% auto #0
 __all__ = ['label_space', 'num_outputs', 'category_probabilities', 'decide', 'load_stimuli', 'ShapeBias', 'shape_bias',
            'plot_shape_bias']
 
 # %% ../nbs/07_shape_bias.ipynb #a5f3888c
-def label_space(name, # 'imagenet', 'imagenet100', 'shapes', or a dict {category: [output indices]}
-               ) -> dict[str, list[int]]:
+def label_space(
+    name,  # 'imagenet', 'imagenet100', 'shapes', or a dict {category: [output indices]}
+) -> dict[str, list[int]]:
     "For each cue-conflict category the classifier can output, the indices of its outputs that belong to it."
-    if isinstance(name, dict): return {str(k): [int(i) for i in v] for k, v in name.items() if len(v)}
+    if isinstance(name, dict):
+        return {str(k): [int(i) for i in v] for k, v in name.items() if len(v)}
     check_choice('label_space', name, ['imagenet', 'imagenet100', 'shapes'])
-    if name == 'shapes': return {c: [i] for i, c in enumerate(SHAPES)}
+    if name == 'shapes':
+        return {c: [i] for i, c in enumerate(SHAPES)}
     idx = cue_conflict_imagenet_indices()
-    if name == 'imagenet': return idx
+    if name == 'imagenet':
+        return idx
     pos = {w: i for i, w in enumerate(imagenet100_wnids())}
     w = imagenet_wnids()
     out = {c: [pos[w[i]] for i in ii if w[i] in pos] for c, ii in idx.items()}
     return {c: v for c, v in out.items() if v}
 
-def num_outputs(name) -> int|None:
+
+def num_outputs(name) -> int | None:
     "The classifier width a named label space expects (None for a dict)."
-    return {'imagenet': 1000, 'imagenet100': 100, 'shapes': len(SHAPES)}.get(name) if isinstance(name, str) else None
+    return (
+        {'imagenet': 1000, 'imagenet100': 100, 'shapes': len(SHAPES)}.get(name)
+        if isinstance(name, str)
+        else None
+    )
 
 # %% ../nbs/07_shape_bias.ipynb #fd95f0e5
-def category_probabilities(logits:torch.Tensor, # (n, num_outputs)
-                           space:dict[str, list[int]], # from `label_space`
-                          ) -> tuple[torch.Tensor, list[str]]:
-    "Softmax over all outputs, then the mean probability of each category's outputs: (n, n_categories), and the category names."
-    if logits.ndim != 2: raise ValueError(f"logits must have shape (n, num_outputs); got {tuple(logits.shape)}")
+def category_probabilities(
+    logits: torch.Tensor,  # (n, num_outputs)
+    space: dict[str, list[int]],  # from `label_space`
+) -> tuple[torch.Tensor, list[str]]:
+    """Softmax over all outputs, then the mean probability of each category's outputs: (n, n_categories), and
+    the category names."""
+    if logits.ndim != 2:
+        raise ValueError(f"logits must have shape (n, num_outputs); got {tuple(logits.shape)}")
     hi = max(max(v) for v in space.values())
-    if logits.shape[1] <= hi: raise ValueError(f"the classifier has {logits.shape[1]} outputs, but the label space needs index {hi} (e.g. 1000 for 'imagenet', 100 for 'imagenet100')")
+    if logits.shape[1] <= hi:
+        raise ValueError(
+            f"the classifier has {logits.shape[1]} outputs, but the label space needs index {hi} (e.g. 1000 "
+            f"for 'imagenet', 100 for 'imagenet100')"
+        )
     p = F.softmax(logits.double(), dim=1)
     cats = list(space)
     return torch.stack([p[:, space[c]].mean(1) for c in cats], dim=1), cats
+
 
 def decide(logits, space) -> list[str]:
     "The category each row of `logits` is classified as."
@@ -56,26 +80,44 @@ def decide(logits, space) -> list[str]:
     return [cats[i] for i in probs.argmax(1).tolist()]
 
 # %% ../nbs/07_shape_bias.ipynb #393d84e5
-def _to_tensor(img, size:int|None) -> torch.Tensor:
+def _to_tensor(img, size: int | None) -> torch.Tensor:
     from torchvision.transforms.v2 import functional as TF
+
     t = TF.to_dtype(TF.pil_to_tensor(img), torch.float32, scale=True)
-    if size is not None and tuple(t.shape[-2:]) != (size, size): t = TF.resize(t, [size, size], antialias=True)
+    if size is not None and tuple(t.shape[-2:]) != (size, size):
+        t = TF.resize(t, [size, size], antialias=True)
     return t
 
-def load_stimuli(stimuli, # a cue-conflict folder or a `ShapesCueConflict` dataset
-                ) -> tuple[pd.DataFrame, callable]:
-    "A table of trials (name, shape, texture, same) and `load(i, size)` returning image i as a float tensor in [0, 1]."
+
+def load_stimuli(
+    stimuli,  # a cue-conflict folder or a `ShapesCueConflict` dataset
+) -> tuple[pd.DataFrame, callable]:
+    """A table of trials (name, shape, texture, same) and `load(i, size)` returning image i as a float tensor
+    in [0, 1]."""
     if isinstance(stimuli, ShapesCueConflict):
         ds = stimuli
-        table = pd.DataFrame([dict(name=ds.name(i), shape=a, texture=b) for i, (a, b, _) in enumerate(ds.items)])
+        table = pd.DataFrame(
+            [dict(name=ds.name(i), shape=a, texture=b) for i, (a, b, _) in enumerate(ds.items)]
+        )
         from PIL import Image
+
         load = lambda i, size: _to_tensor(Image.fromarray(ds.render(i)), size)
     elif isinstance(stimuli, (str, Path)):
         t = cue_conflict_table(stimuli)
-        table = pd.DataFrame(dict(name=[str(Path(p).relative_to(Path(stimuli).expanduser())) for p in t.path], shape=t['shape'], texture=t.texture))
+        table = pd.DataFrame(
+            dict(
+                name=[str(Path(p).relative_to(Path(stimuli).expanduser())) for p in t.path],
+                shape=t['shape'],
+                texture=t.texture,
+            )
+        )
         paths = list(t.path)
         load = lambda i, size: _to_tensor(load_rgb(paths[i]), size)
-    else: raise TypeError(f"stimuli must be a cue-conflict folder or a ShapesCueConflict dataset; got {type(stimuli).__name__}")
+    else:
+        raise TypeError(
+            f"stimuli must be a cue-conflict folder or a ShapesCueConflict dataset; got "
+            f"{type(stimuli).__name__}"
+        )
     table['same'] = table['shape'] == table.texture
     return table, load
 
@@ -83,31 +125,49 @@ def load_stimuli(stimuli, # a cue-conflict folder or a `ShapesCueConflict` datas
 @dataclasses.dataclass
 class ShapeBias:
     "The result of `shape_bias`."
-    mean: float               # pooled over all kept trials: shape decisions / (shape + texture decisions)
-    category_mean: float      # mean of the per-category values (categories with kept trials)
-    per_category: pd.DataFrame # category, n_trials, n_shape, n_texture, n_other, shape_bias
-    trials: pd.DataFrame      # one row per cue-conflict trial: name, shape, texture, decision, outcome ('shape', 'texture', 'other')
-    categories: list          # the categories the label space covers
-    def __repr__(self): return f"ShapeBias(mean={self.mean:.4f}, category_mean={self.category_mean:.4f}, {len(self.trials)} trials, {len(self.categories)} categories)"
+
+    mean: float  # pooled over all kept trials: shape decisions / (shape + texture decisions)
+    category_mean: float  # mean of the per-category values (categories with kept trials)
+    per_category: pd.DataFrame  # category, n_trials, n_shape, n_texture, n_other, shape_bias
+    # one row per cue-conflict trial: name, shape, texture, decision, outcome ('shape', 'texture', 'other')
+    trials: pd.DataFrame
+    categories: list  # the categories the label space covers
+
+    def __repr__(self):
+        return (
+            f"ShapeBias(mean={self.mean:.4f}, category_mean={self.category_mean:.4f}, "
+            f"{len(self.trials)} trials, {len(self.categories)} categories)"
+        )
+
 
 def _logits_fn(model_or_fn):
     if isinstance(model_or_fn, torch.nn.Module):
         f = getattr(model_or_fn, 'logits', None) or model_or_fn
         return f, model_or_fn
-    if callable(model_or_fn): return model_or_fn, None
-    raise TypeError(f"model_or_fn must be a model with `.logits` (or returning logits) or a function images -> logits; got {type(model_or_fn).__name__}")
+    if callable(model_or_fn):
+        return model_or_fn, None
+    raise TypeError(
+        f"model_or_fn must be a model with `.logits` (or returning logits) or a function images -> logits; "
+        f"got {type(model_or_fn).__name__}"
+    )
+
 
 @torch.no_grad()
-def shape_bias(model_or_fn, # a classifier: a model from `create_model` with a head, any module returning logits, or a function images -> logits
-               stimuli, # a cue-conflict folder (`<shape>/<shape><i>-<texture><j>.png`) or a `ShapesCueConflict` dataset
-               label_space_name='imagenet', # 'imagenet', 'imagenet100', 'shapes', or {category: [output indices]}
-               batch_size:int=64,
-               size:int|None=None, # input size; default: the model's `img_size` if it has one, else the stimuli's own
-               normalize:bool=True, # ImageNet normalisation of the [0, 1] images
-               device=None, # default: the model's device (CPU for a function)
-              ) -> ShapeBias:
+def shape_bias(
+    # a classifier: a model from `create_model` with a head, any module returning logits, or a function images
+    # -> logits
+    model_or_fn,
+    stimuli,  # a cue-conflict folder (`<shape>/<shape><i>-<texture><j>.png`) or a `ShapesCueConflict` dataset
+    label_space_name='imagenet',  # 'imagenet', 'imagenet100', 'shapes', or {category: [output indices]}
+    batch_size: int = 64,
+    size: int
+    | None = None,  # input size; default: the model's `img_size` if it has one, else the stimuli's own
+    normalize: bool = True,  # ImageNet normalisation of the [0, 1] images
+    device=None,  # default: the model's device (CPU for a function)
+) -> ShapeBias:
     "Shape bias of a classifier on cue-conflict stimuli (Geirhos et al. 2019 protocol)."
     from occlusion_mim.data import normalize as _norm
+
     fn, module = _logits_fn(model_or_fn)
     space = label_space(label_space_name)
     table, load = load_stimuli(stimuli)
@@ -115,54 +175,111 @@ def shape_bias(model_or_fn, # a classifier: a model from `create_model` with a h
     keep = ~table.same & table['shape'].isin(cats) & table.texture.isin(cats)
     trials = table[keep].reset_index()
     if not len(trials):
-        raise ValueError(f"no cue-conflict trial of {stimuli} has both its shape and its texture among the categories the label space "
-                         f"{label_space_name if isinstance(label_space_name, str) else 'given'} covers ({cats}); categories found: {sorted(set(table['shape']))}")
-    if device is None: device = next(module.parameters()).device if module is not None and any(True for _ in module.parameters()) else torch.device('cpu')
+        raise ValueError(
+            f"no cue-conflict trial of {stimuli} has both its shape and its texture among the categories the "
+            f"label space "
+            f"{label_space_name if isinstance(label_space_name, str) else 'given'} covers ({cats}); "
+            f"categories found: {sorted(set(table['shape']))}"
+        )
+    if device is None:
+        device = (
+            next(module.parameters()).device
+            if module is not None and any(True for _ in module.parameters())
+            else torch.device('cpu')
+        )
     if size is None and module is not None:
         enc = getattr(module, 'encoder', module)
         size = getattr(enc, 'img_size', None)
     was_training = module.training if module is not None else None
-    if module is not None: module.eval()
+    if module is not None:
+        module.eval()
     decisions = []
     try:
         for s in range(0, len(trials), batch_size):
-            x = torch.stack([load(i, size) for i in trials['index'][s:s + batch_size]]).to(device)
-            if normalize: x = _norm(x)
+            x = torch.stack([load(i, size) for i in trials['index'][s : s + batch_size]]).to(device)
+            if normalize:
+                x = _norm(x)
             logits = torch.as_tensor(fn(x))
-            if logits.ndim != 2 or logits.shape[0] != len(x): raise ValueError(f"the classifier returned shape {tuple(logits.shape)} for {len(x)} images; expected ({len(x)}, num_outputs)")
+            if logits.ndim != 2 or logits.shape[0] != len(x):
+                raise ValueError(
+                    f"the classifier returned shape {tuple(logits.shape)} for {len(x)} images; expected "
+                    f"({len(x)}, num_outputs)"
+                )
             decisions += decide(logits.float().cpu(), space)
     finally:
-        if module is not None: module.train(was_training)
+        if module is not None:
+            module.train(was_training)
     trials = trials.drop(columns=['index', 'same'])
     trials['decision'] = decisions
-    trials['outcome'] = np.where(trials.decision == trials['shape'], 'shape', np.where(trials.decision == trials.texture, 'texture', 'other'))
-    counts = pd.crosstab(trials['shape'], trials.outcome).reindex(columns=['shape', 'texture', 'other'], fill_value=0)
-    per = pd.DataFrame(dict(n_trials=counts.sum(1), n_shape=counts['shape'], n_texture=counts['texture'], n_other=counts['other'])).rename_axis('category').reset_index()
+    trials['outcome'] = np.where(
+        trials.decision == trials['shape'],
+        'shape',
+        np.where(trials.decision == trials.texture, 'texture', 'other'),
+    )
+    counts = pd.crosstab(trials['shape'], trials.outcome).reindex(
+        columns=['shape', 'texture', 'other'], fill_value=0
+    )
+    per = (
+        pd.DataFrame(
+            dict(
+                n_trials=counts.sum(axis=1),
+                n_shape=counts['shape'],
+                n_texture=counts['texture'],
+                n_other=counts['other'],
+            )
+        )
+        .rename_axis('category')
+        .reset_index()
+    )
     decided = per.n_shape + per.n_texture
-    per['shape_bias'] = np.where(decided > 0, per.n_shape/decided.where(decided > 0, 1), np.nan)
+    per['shape_bias'] = np.where(decided > 0, per.n_shape / decided.where(decided > 0, 1), np.nan)
     n_shape, n_tex = int(per.n_shape.sum()), int(per.n_texture.sum())
-    mean = n_shape/(n_shape + n_tex) if n_shape + n_tex else float('nan')
-    return ShapeBias(mean=mean, category_mean=float(per.shape_bias.mean()), per_category=per, trials=trials,
-                     categories=cats)
+    mean = n_shape / (n_shape + n_tex) if n_shape + n_tex else float('nan')
+    return ShapeBias(
+        mean=mean,
+        category_mean=float(per.shape_bias.mean()),
+        per_category=per,
+        trials=trials,
+        categories=cats,
+    )
 
 # %% ../nbs/07_shape_bias.ipynb #74261372
-def plot_shape_bias(results:dict, # {model name: ShapeBias}
-                    ax=None, styles:dict|None=None, # per-model keyword arguments (color, marker)
-                    title:str|None=None):
+def plot_shape_bias(
+    results: dict,  # {model name: ShapeBias}
+    ax=None,
+    styles: dict | None = None,  # per-model keyword arguments (color, marker)
+    title: str | None = None,
+):
     "Geirhos et al. Fig. 4 style plot of per-category shape bias; returns the axes."
     import matplotlib.pyplot as plt
-    if not results: raise ValueError("results is empty; pass {model name: ShapeBias}")
+
+    if not results:
+        raise ValueError("results is empty; pass {model name: ShapeBias}")
     cats = sorted(set().union(*[set(r.per_category.category) for r in results.values()]))
-    if ax is None: _, ax = plt.subplots(figsize=(6.4, 0.32*len(cats) + 1.4))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.32 * len(cats) + 1.4))
     markers = ['o', 's', 'D', '^', 'v', 'P', 'X', '*']
     for k, (name, r) in enumerate(results.items()):
         st = {'marker': markers[k % len(markers)], 'color': f'C{k}', **(styles or {}).get(name, {})}
         per = r.per_category.set_index('category').reindex(cats)
         ax.scatter(per.shape_bias, range(len(cats)), label=f"{name} ({r.mean:.2f})", zorder=3, s=28, **st)
         ax.axvline(r.mean, color=st['color'], lw=1.2, alpha=0.8)
-    ax.set_yticks(range(len(cats))); ax.set_yticklabels(cats); ax.invert_yaxis()
-    ax.set_xlim(-0.02, 1.02); ax.set_xlabel("fraction of 'shape' decisions")
-    top = ax.secondary_xaxis('top', functions=(lambda v: 1 - v, lambda v: 1 - v)); top.set_xlabel("fraction of 'texture' decisions")
-    ax.grid(axis='x', alpha=0.3); ax.legend(fontsize=7.5, frameon=False, loc='center left', bbox_to_anchor=(1.02, 0.5), title='mean shape bias', title_fontsize=7.5)
-    if title: ax.set_title(title, fontsize=10)
+    ax.set_yticks(range(len(cats)))
+    ax.set_yticklabels(cats)
+    ax.invert_yaxis()
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("fraction of 'shape' decisions")
+    top = ax.secondary_xaxis('top', functions=(lambda v: 1 - v, lambda v: 1 - v))
+    top.set_xlabel("fraction of 'texture' decisions")
+    ax.grid(axis='x', alpha=0.3)
+    ax.legend(
+        fontsize=7.5,
+        frameon=False,
+        loc='center left',
+        bbox_to_anchor=(1.02, 0.5),
+        title='mean shape bias',
+        title_fontsize=7.5,
+    )
+    if title:
+        ax.set_title(title, fontsize=10)
     return ax

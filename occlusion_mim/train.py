@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #147201ec
 from __future__ import annotations
-import os, sys, json, math, time, random, dataclasses, contextlib, warnings
+import os, re, sys, json, math, time, random, dataclasses, contextlib, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -20,7 +20,14 @@ from .data import ShapesTextures, few_image_set, image_folder, load_images, Repe
 from .data import unlabelled_folder, has_class_folders
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
 from .augment import CropFlip
-from .models import create_model, parse_model_name, momentum_schedule, Siamese, Classifier, SiameseOutput
+from occlusion_mim.models import (
+    create_model,
+    parse_model_name,
+    momentum_schedule,
+    Siamese,
+    Classifier,
+    SiameseOutput,
+)
 from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
@@ -29,73 +36,105 @@ __all__ = ['MODES', 'EMBEDDED', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'TrainConfi
            'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state', 'save_checkpoint',
            'load_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState', 'setup', 'restore',
            'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'train_step', 'train_epoch', 'end_epoch',
-           'train', 'main']
+           'train', 'field_help', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
 class TrainConfig:
-    mode: str = 'pretrain'          # 'pretrain', 'finetune' or 'probe'
-    model: str = 'mae_vit_nano_patch8'  # a name of `occlusion_mim.models.list_models()`, or an architecture name with --method
-    method: str = ''                # optional: 'mae', 'r_mae', 'c_mae', 'mocov3' or 'vit', combined with an architecture --model (e.g. vit_small_patch16)
-    data: str = 'shapes'            # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', 'images:FOLDER' (a few-image set), a folder (class sub-folders; pretraining: plain images too) or an ImageNet / ImageNet-100 root
-    out: str = 'runs/run'           # run folder: checkpoint.pt, metrics.csv, run.json
-    epochs: int = 1                 # training epochs
-    batch_size: int = 64            # images per process and step (effective batch = batch_size x accum_iter x processes)
-    accum_iter: int = 1             # gradient accumulation steps
-    blr: float = 1.5e-4             # base learning rate: lr = blr x effective batch / 256
-    lr: float = 0.                  # absolute learning rate (overrides blr when > 0)
-    min_lr: float = 0.              # floor of the cosine schedule
-    warmup_epochs: float = 0.       # linear warm-up length, in epochs
-    weight_decay: float = 0.05      # AdamW weight decay (none on norms, biases, tokens, position embeddings)
-    layer_decay: float = 0.75       # fine-tuning: layer-wise lr decay (1 = none)
-    mask_ratio: float = 0.75        # pretraining: source masking ratio
-    loss: str = ''                  # pretraining, C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study)
-    source_aug: str = 'none'        # pretraining: extra source augmentations, e.g. 'cutmix+color' (Appendix A)
-    momentum: float = 0.99          # momentum targets: base EMA momentum (cosine to 1)
-    drop_path: float = 0.           # stochastic depth
-    label_smoothing: float = 0.     # fine-tuning
-    mixup: float = 0.               # fine-tuning: mixup alpha (0 = off)
-    cutmix: float = 0.              # fine-tuning: cutmix alpha (0 = off)
-    num_classes: int = 0            # 0: from the data
-    init: str = ''                  # fine-tuning / probing: a pretrained checkpoint (the project's, public MAE / MoCo v3 / timm)
-    epoch_length: int = 1000        # few-image sets: samples per epoch
-    n_per_class: int = 200          # generated shapes: training images per class
-    crop_min: float = 0.            # smallest crop area of the shared random resized crop (0: 0.2 pretraining, 0.08 fine-tuning)
-    precision: str = 'auto'         # 'auto', 'bf16', 'fp16', 'fp32'
-    compile: bool = False           # torch.compile the forward (long runs; the first step compiles; falls back to eager if the compiler fails)
-    device: str = 'auto'            # 'auto', 'cpu', 'cuda'
-    seed: int = 0
-    save_every: int = 0             # also checkpoint every N optimiser steps (0: at epoch ends only)
-    eval_every: int = 1             # evaluate (fine-tuning / probing) every N epochs
-    num_workers: int = 0            # data-loading worker processes
-    log_every: int = 10             # metrics.csv row every N steps
-    quiet: bool = False             # no progress bar
+    mode: str = 'pretrain'  # 'pretrain', 'finetune' or 'probe'
+    # a name of `occlusion_mim.models.list_models()`, or an architecture name with --method
+    model: str = 'mae_vit_nano_patch8'
+    # optional: 'mae', 'r_mae', 'c_mae', 'mocov3' or 'vit', combined with an architecture --model (e.g.
+    # vit_small_patch16)
+    method: str = ''
+    # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', 'images:FOLDER' (a few-image set), a folder
+    # (class sub-folders; pretraining: plain images too) or an ImageNet / ImageNet-100 root
+    data: str = 'shapes'
+    out: str = 'runs/run'  # run folder: checkpoint.pt, metrics.csv, run.json
+    epochs: int = 1  # training epochs
+    # images per process and step (effective batch = batch_size x accum_iter x processes)
+    batch_size: int = 64
+    accum_iter: int = 1  # gradient accumulation steps
+    blr: float = 1.5e-4  # base learning rate: lr = blr x effective batch / 256
+    lr: float = 0.0  # absolute learning rate (overrides blr when > 0)
+    min_lr: float = 0.0  # floor of the cosine schedule
+    warmup_epochs: float = 0.0  # linear warm-up length, in epochs
+    weight_decay: float = 0.05  # AdamW weight decay (none on norms, biases, tokens, position embeddings)
+    layer_decay: float = 0.75  # fine-tuning: layer-wise lr decay (1 = none)
+    mask_ratio: float = 0.75  # pretraining: source masking ratio
+    loss: str = ''  # pretraining, C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study)
+    source_aug: str = 'none'  # pretraining: extra source augmentations, e.g. 'cutmix+color' (Appendix A)
+    momentum: float = 0.99  # momentum targets: base EMA momentum (cosine to 1)
+    drop_path: float = 0.0  # stochastic depth
+    label_smoothing: float = 0.0  # fine-tuning
+    mixup: float = 0.0  # fine-tuning: mixup alpha (0 = off)
+    cutmix: float = 0.0  # fine-tuning: cutmix alpha (0 = off)
+    num_classes: int = 0  # 0: from the data
+    # fine-tuning / probing: a pretrained checkpoint (the project's, public MAE / MoCo v3 / timm)
+    init: str = ''
+    epoch_length: int = 1000  # few-image sets: samples per epoch
+    n_per_class: int = 200  # generated shapes: training images per class
+    # smallest crop area of the shared random resized crop (0: 0.2 pretraining, 0.08 fine-tuning)
+    crop_min: float = 0.0
+    precision: str = 'auto'  # 'auto', 'bf16', 'fp16', 'fp32'
+    # torch.compile the forward (long runs; the first step compiles; falls back to eager if the compiler
+    # fails)
+    compile: bool = False
+    device: str = 'auto'  # 'auto', 'cpu', 'cuda'
+    seed: int = 0  # seeds the data order, augmentations, masks and initial weights
+    save_every: int = 0  # also checkpoint every N optimiser steps (0: at epoch ends only)
+    eval_every: int = 1  # evaluate (fine-tuning / probing) every N epochs
+    num_workers: int = 0  # data-loading worker processes
+    log_every: int = 10  # metrics.csv row every N steps
+    quiet: bool = False  # no progress bar
+
 
 MODES = ('pretrain', 'finetune', 'probe')
 
-def check_config(c:TrainConfig) -> TrainConfig:
+
+def check_config(c: TrainConfig) -> TrainConfig:
     "Clear errors for impossible settings, before anything is built."
     check_choice('mode', c.mode, MODES)
     if c.method:
         from occlusion_mim.models import METHODS, ARCHS
+
         check_choice('method', c.method, list(METHODS))
-        if c.model in ARCHS: c = dataclasses.replace(c, model=c.model if c.method == 'vit' else f'{c.method}_{c.model}')
+        if c.model in ARCHS:
+            c = dataclasses.replace(c, model=c.model if c.method == 'vit' else f'{c.method}_{c.model}')
         elif parse_model_name(c.model)[0] != c.method:
-            raise ValueError(f"--method {c.method} contradicts --model {c.model} (a {parse_model_name(c.model)[0]} model); give an architecture name, e.g. {parse_model_name(c.model)[1]}")
+            raise ValueError(
+                f"--method {c.method} contradicts --model {c.model} (a {parse_model_name(c.model)[0]} "
+                f"model); give an architecture name, e.g. {parse_model_name(c.model)[1]}"
+            )
     method, arch = parse_model_name(c.model)
     if c.loss:
         check_choice('loss', c.loss, ['infonce', 'l2'])
-        if method not in ('c_mae', 'mocov3') or (method == 'mocov3' and c.loss != 'infonce'): raise ValueError(f"--loss {c.loss} applies to C-MAE ('infonce' or 'l2') and MoCo v3 ('infonce'), not to {c.model}")
-    if c.mode == 'pretrain' and method == 'vit': raise ValueError(f"--model {c.model} is a supervised ViT; pretrain one of: mae_*, r_mae_*, c_mae_*, mocov3_*")
+        if method not in ('c_mae', 'mocov3') or (method == 'mocov3' and c.loss != 'infonce'):
+            raise ValueError(
+                f"--loss {c.loss} applies to C-MAE ('infonce' or 'l2') and MoCo v3 ('infonce'), not to "
+                f"{c.model}"
+            )
+    if c.mode == 'pretrain' and method == 'vit':
+        raise ValueError(
+            f"--model {c.model} is a supervised ViT; pretrain one of: mae_*, r_mae_*, c_mae_*, mocov3_*"
+        )
     if c.mode in ('finetune', 'probe') and method != 'vit':
-        raise ValueError(f"--model {c.model}: {c.mode} takes the architecture name (e.g. {arch}) and a pretrained --init")
-    if c.mode == 'probe' and not c.init: raise ValueError("probe needs --init: the pretrained checkpoint whose frozen encoder is probed")
+        raise ValueError(
+            f"--model {c.model}: {c.mode} takes the architecture name (e.g. {arch}) and a pretrained --init"
+        )
+    if c.mode == 'probe' and not c.init:
+        raise ValueError("probe needs --init: the pretrained checkpoint whose frozen encoder is probed")
     for k in ('epochs', 'batch_size', 'accum_iter'):
-        if int(getattr(c, k)) < 1: raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be at least 1")
-    if c.blr <= 0 and c.lr <= 0: raise ValueError("a learning rate is needed: --blr or --lr must be positive")
-    check_choice('precision', c.precision, ['auto', 'bf16', 'fp16', 'fp32']); check_choice('device', c.device, ['auto', 'cpu', 'cuda'])
-    if c.device == 'cuda' and not torch.cuda.is_available(): raise ValueError("--device cuda but no CUDA device is available")
-    if c.init and not Path(c.init).expanduser().is_file(): raise FileNotFoundError(f"--init {c.init} does not exist")
+        if int(getattr(c, k)) < 1:
+            raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be at least 1")
+    if c.blr <= 0 and c.lr <= 0:
+        raise ValueError("a learning rate is needed: --blr or --lr must be positive")
+    check_choice('precision', c.precision, ['auto', 'bf16', 'fp16', 'fp32'])
+    check_choice('device', c.device, ['auto', 'cpu', 'cuda'])
+    if c.device == 'cuda' and not torch.cuda.is_available():
+        raise ValueError("--device cuda but no CUDA device is available")
+    if c.init and not Path(c.init).expanduser().is_file():
+        raise FileNotFoundError(f"--init {c.init} does not exist")
     return c
 
 # %% ../nbs/05_train.ipynb #41907c00
@@ -112,11 +151,16 @@ def _few_images(c: TrainConfig, tf):
     "`photos`, `photos:N` or `images:FOLDER`: a few unlabelled images repeated to `epoch_length` samples."
     d = c.data
     if c.mode != 'pretrain':
-        raise ValueError(f"--data {d} is a pretraining set (a few unlabelled images); fine-tune on 'shapes' or a labelled folder")
+        raise ValueError(
+            f"--data {d} is a pretraining set (a few unlabelled images); fine-tune on 'shapes' or a labelled "
+            f"folder"
+        )
     if d.startswith('images:'):
         src = Path(d.split(':', 1)[1]).expanduser()
         if not src.exists():
-            raise FileNotFoundError(f"--data {d}: {src} does not exist (give a folder of images or an image file)")
+            raise FileNotFoundError(
+                f"--data {d}: {src} does not exist (give a folder of images or an image file)"
+            )
         imgs, names = load_images(src)
         return RepeatedImages(imgs, names, c.epoch_length, tf, c.seed)
     n = d.split(':')[1] if ':' in d else ''
@@ -135,49 +179,96 @@ def build_data(c: TrainConfig, img_size: int, train: bool = True):
         return _few_images(c, tf)
     p = Path(d).expanduser()
     if not p.exists():
-        raise FileNotFoundError(f"--data {d}: no such folder, and not an embedded set ({', '.join(EMBEDDED)})")
+        raise FileNotFoundError(
+            f"--data {d}: no such folder, and not an embedded set ({', '.join(EMBEDDED)})"
+        )
     if c.mode == 'pretrain' and p.is_dir() and not has_class_folders(p):
-        return unlabelled_folder(p, transform=tf, seed=c.seed)  # a plain folder of images: labels are not needed
+        return unlabelled_folder(
+            p, transform=tf, seed=c.seed
+        )  # a plain folder of images: labels are not needed
     return image_folder(p, 'train' if train else 'val', transform=tf, seed=c.seed)
 
 # %% ../nbs/05_train.ipynb #d2cdcb49
 class EpochBatches(torch.utils.data.Sampler):
-    "Index batches of one epoch for process `rank` of `world`, from global batch `start` on (a multiple of `multiple_of` batches in all)."
-    def __init__(self, n:int, batch_size:int, seed:int, epoch:int, rank:int=0, world:int=1, start:int=0, shuffle:bool=True, multiple_of:int=1):
-        self.n, self.bs, self.seed, self.epoch, self.rank, self.world, self.start, self.shuffle = n, batch_size, seed, epoch, rank, world, start, shuffle
-        self.global_bs = batch_size*world
-        self.stop = (n//self.global_bs)//multiple_of*multiple_of          # whole optimiser steps only (gradient accumulation)
-    def __len__(self): return max(0, self.stop - self.start)
-    def set_epoch(self, epoch:int, start:int=0):
+    """Index batches of one epoch for process `rank` of `world`, from global batch `start` on (a multiple of
+    `multiple_of` batches in all)."""
+
+    def __init__(
+        self,
+        n: int,
+        batch_size: int,
+        seed: int,
+        epoch: int,
+        rank: int = 0,
+        world: int = 1,
+        start: int = 0,
+        shuffle: bool = True,
+        multiple_of: int = 1,
+    ):
+        self.n, self.bs, self.seed, self.epoch, self.rank, self.world, self.start, self.shuffle = (
+            n,
+            batch_size,
+            seed,
+            epoch,
+            rank,
+            world,
+            start,
+            shuffle,
+        )
+        self.global_bs = batch_size * world
+        # whole optimiser steps only (gradient accumulation)
+        self.stop = (n // self.global_bs) // multiple_of * multiple_of
+
+    def __len__(self):
+        return max(0, self.stop - self.start)
+
+    def set_epoch(self, epoch: int, start: int = 0):
         "Point the sampler at another epoch (one DataLoader, persistent workers, serves the whole run)."
         self.epoch, self.start = int(epoch), int(start)
+
     def __iter__(self):
-        order = torch.randperm(self.n, generator=torch.Generator().manual_seed(sample_seed(self.seed, self.epoch))) if self.shuffle else torch.arange(self.n)
+        order = (
+            torch.randperm(
+                self.n, generator=torch.Generator().manual_seed(sample_seed(self.seed, self.epoch))
+            )
+            if self.shuffle
+            else torch.arange(self.n)
+        )
         for b in range(self.start, self.stop):
-            g = order[b*self.global_bs:(b + 1)*self.global_bs]
-            yield [(self.epoch, i) for i in g[self.rank*self.bs:(self.rank + 1)*self.bs].tolist()]
+            g = order[b * self.global_bs : (b + 1) * self.global_bs]
+            yield [(self.epoch, i) for i in g[self.rank * self.bs : (self.rank + 1) * self.bs].tolist()]
+
 
 class EpochIndexed(torch.utils.data.Dataset):
-    """`data` indexed by `(epoch, i)`: each worker process sets its copy's epoch from the index, so persistent workers
-    draw the same per-sample augmentations as a fresh loader each epoch would (datasets seed them by `(seed, epoch, i)`)."""
-    def __init__(self, data): self.data, self.epoch = data, None
-    def __len__(self): return len(self.data)
+    """`data` indexed by `(epoch, i)`: each worker process sets its copy's epoch from the index, so persistent
+    workers draw the same per-sample augmentations as a fresh loader each epoch would (datasets seed them
+    by `(seed, epoch, i)`)."""
+
+    def __init__(self, data):
+        self.data, self.epoch = data, None
+
+    def __len__(self):
+        return len(self.data)
+
     def __getitem__(self, key):
         epoch, i = key
-        if epoch != self.epoch and hasattr(self.data, 'set_epoch'): self.data.set_epoch(epoch)
+        if epoch != self.epoch and hasattr(self.data, 'set_epoch'):
+            self.data.set_epoch(epoch)
         self.epoch = epoch
         return self.data[i]
 
 # %% ../nbs/05_train.ipynb #f11c2527
-def lr_at(c:TrainConfig, base_lr:float, epoch_float:float) -> float:
+def lr_at(c: TrainConfig, base_lr: float, epoch_float: float) -> float:
     "Linear warm-up, then half-cycle cosine to `min_lr` (per step, as MAE)."
-    if epoch_float < c.warmup_epochs: return base_lr*epoch_float/c.warmup_epochs
-    t = (epoch_float - c.warmup_epochs)/max(c.epochs - c.warmup_epochs, 1e-9)
-    return c.min_lr + (base_lr - c.min_lr)*0.5*(1. + math.cos(math.pi*min(t, 1.)))
+    if epoch_float < c.warmup_epochs:
+        return base_lr * epoch_float / c.warmup_epochs
+    t = (epoch_float - c.warmup_epochs) / max(c.epochs - c.warmup_epochs, 1e-9)
+    return c.min_lr + (base_lr - c.min_lr) * 0.5 * (1.0 + math.cos(math.pi * min(t, 1.0)))
 
 # %% ../nbs/05_train.ipynb #34c0f943
 class ProbeHead(Classifier):
-    "Linear-probe head: BatchNorm without affine, then a linear layer, on the frozen encoder's pooled features."
+    """Linear-probe head: BatchNorm without affine, then a linear layer, on the frozen encoder's pooled
+    features."""
 
     def __init__(self, embed_dim: int, num_classes: int, pool: str = 'mean'):
         super().__init__(embed_dim, num_classes, pool)
@@ -200,7 +291,11 @@ def build_model(c: TrainConfig, num_classes: int, device) -> tuple[Siamese, str]
     note = ''
     if c.mode == 'pretrain':
         model = create_model(
-            c.model, drop_path_rate=c.drop_path, mask_ratio=c.mask_ratio, loss=c.loss or None, source_aug=c.source_aug
+            c.model,
+            drop_path_rate=c.drop_path,
+            mask_ratio=c.mask_ratio,
+            loss=c.loss or None,
+            source_aug=c.source_aug,
         )
         return model.to(device), note
     model = create_model(
@@ -218,7 +313,8 @@ NO_WEIGHT_DECAY = ('cls_token', 'mask_token', 'pos_embed', 'decoder_pos_embed')
 
 
 def param_groups(model: nn.Module, weight_decay: float = 0.05) -> list[dict]:
-    "AdamW parameter groups: no weight decay on norms, biases, tokens and position embeddings (trainable only)."
+    """AdamW parameter groups: no weight decay on norms, biases, tokens and position embeddings (trainable
+    only)."""
     from timm.optim import param_groups_weight_decay
 
     skip = {n for n, p in model.named_parameters() if n.split('.')[-1] in NO_WEIGHT_DECAY}
@@ -226,12 +322,19 @@ def param_groups(model: nn.Module, weight_decay: float = 0.05) -> list[dict]:
 
 
 def optimizer_groups(c: TrainConfig, model: nn.Module) -> list[dict]:
-    "The run's parameter groups: layer-wise lr decay when fine-tuning (`--layer-decay` < 1), else `param_groups`."
+    """The run's parameter groups: layer-wise lr decay when fine-tuning (`--layer-decay` < 1), else
+    `param_groups`."""
     if c.mode == 'finetune' and c.layer_decay < 1:
         from timm.optim import param_groups_layer_decay
 
-        skip = [n for n, _ in model.named_parameters() if n.split('.')[-1] in ('cls_token', 'mask_token', 'pos_embed')]
-        groups = param_groups_layer_decay(model, c.weight_decay, no_weight_decay_list=skip, layer_decay=c.layer_decay)
+        skip = [
+            n
+            for n, _ in model.named_parameters()
+            if n.split('.')[-1] in ('cls_token', 'mask_token', 'pos_embed')
+        ]
+        groups = param_groups_layer_decay(
+            model, c.weight_decay, no_weight_decay_list=skip, layer_decay=c.layer_decay
+        )
     else:
         groups = param_groups(model, c.weight_decay)
     for g in groups:
@@ -273,7 +376,8 @@ def resolve_precision(precision: str, device) -> str:
 
 
 def set_attention(model: nn.Module, kind: str = 'fused') -> nn.Module:
-    "Every attention layer with PyTorch's fused `scaled_dot_product_attention` ('fused') or matmul + softmax ('math')."
+    """Every attention layer with PyTorch's fused `scaled_dot_product_attention` ('fused') or matmul + softmax
+    ('math')."""
     check_choice('attention', kind, ['fused', 'math'])
     for mod in model.modules():
         if hasattr(mod, 'fused_attn'):
@@ -292,7 +396,8 @@ class TrainStep:
         compile: bool = False,
         device=None,
         grad_clip: float | None = None,
-        attention: str = 'auto',  # 'fused', 'math', or 'auto': fused on GPUs, math on CPUs (measured faster there)
+        # 'fused', 'math', or 'auto': fused on GPUs, math on CPUs (measured faster there)
+        attention: str = 'auto',
     ):
         self.model, self.optimizer, self.grad_clip = model, optimizer, grad_clip
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
@@ -308,7 +413,8 @@ class TrainStep:
         self.use(model)
 
     def use(self, module: nn.Module):
-        "Run forwards through `module` (the model, or its DistributedDataParallel wrapper); compiled if asked."
+        """Run forwards through `module` (the model, or its DistributedDataParallel wrapper); compiled if
+        asked."""
         self._eager, self._compile_pending = module, self.compile
         self.forward = torch.compile(module) if self.compile else module
         return self
@@ -321,7 +427,8 @@ class TrainStep:
             return self.forward(images, **kw)
 
     def _first_compiled(self, images, **kw):
-        "The first compiled call compiles; if the compiler fails (no C++ toolchain, ...), warn once and run eager."
+        """The first compiled call compiles; if the compiler fails (no C++ toolchain, ...), warn once and run
+        eager."""
         import torch._dynamo
 
         self._compile_pending = False
@@ -330,7 +437,9 @@ class TrainStep:
         except torch._dynamo.exc.BackendCompilerFailed as e:
             cause = getattr(e, 'inner_exception', None) or e.__cause__ or e
             reason = f"{type(cause).__name__}: {str(cause).strip()[:300]}"
-            warnings.warn(f"torch.compile failed ({reason}); training continues without compile", RuntimeWarning)
+            warnings.warn(
+                f"torch.compile failed ({reason}); training continues without compile", RuntimeWarning
+            )
             self.forward = self._eager
             return self._eager(images, **kw)
 
@@ -361,42 +470,73 @@ class TrainStep:
 # %% ../nbs/05_train.ipynb #986969f8
 def rng_state() -> dict:
     s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
-    if torch.cuda.is_available(): s['cuda'] = torch.cuda.get_rng_state_all()
+    if torch.cuda.is_available():
+        s['cuda'] = torch.cuda.get_rng_state_all()
     return s
 
-def set_rng_state(s:dict):
-    random.setstate(s['python']); np.random.set_state(s['numpy']); torch.set_rng_state(s['torch'])
-    if 'cuda' in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
+
+def set_rng_state(s: dict):
+    random.setstate(s['python'])
+    np.random.set_state(s['numpy'])
+    torch.set_rng_state(s['torch'])
+    if 'cuda' in s and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(s['cuda'])
+
 
 def _np_state_to_plain(st):
     "numpy's RNG state as plain types (loadable with weights_only=True)."
     return (st[0], torch.from_numpy(np.asarray(st[1]).astype(np.int64)), int(st[2]), int(st[3]), float(st[4]))
 
-def _plain_to_np_state(st): return (st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4])
+
+def _plain_to_np_state(st):
+    return (st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4])
+
 
 _saves = [0]
-def save_checkpoint(path, model, optimizer, scaler, c:TrainConfig, epoch:int, step_in_epoch:int, step:int):
+
+
+def save_checkpoint(
+    path, model, optimizer, scaler, c: TrainConfig, epoch: int, step_in_epoch: int, step: int
+):
     "Everything needed to resume exactly, written atomically (temp file + rename)."
     from occlusion_mim.core import atomic_path
-    rs = rng_state(); rs['numpy'] = _np_state_to_plain(rs['numpy']); rs['python'] = (rs['python'][0], list(rs['python'][1]), rs['python'][2])
-    obj = dict(format='occlusion_mim', model_name=getattr(model, 'name', c.model), model=model.state_dict(),
-               optimizer=optimizer.state_dict(), scaler=scaler.state_dict() if scaler is not None else None,
-               epoch=epoch, step_in_epoch=step_in_epoch, step=step, rng=rs, config=asdict(c))
+
+    rs = rng_state()
+    rs['numpy'] = _np_state_to_plain(rs['numpy'])
+    rs['python'] = (rs['python'][0], list(rs['python'][1]), rs['python'][2])
+    obj = dict(
+        format='occlusion_mim',
+        model_name=getattr(model, 'name', c.model),
+        model=model.state_dict(),
+        optimizer=optimizer.state_dict(),
+        scaler=scaler.state_dict() if scaler is not None else None,
+        epoch=epoch,
+        step_in_epoch=step_in_epoch,
+        step=step,
+        rng=rs,
+        config=asdict(c),
+    )
     _saves[0] += 1
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        _fault('save', _saves[0])                                  # a kill here leaves the previous checkpoint in place
+        _fault('save', _saves[0])  # a kill here leaves the previous checkpoint in place
+
 
 def load_checkpoint(path) -> dict:
     ck = torch.load(path, map_location='cpu', weights_only=True)
     ck['rng']['numpy'] = _plain_to_np_state(ck['rng']['numpy'])
-    p = ck['rng']['python']; ck['rng']['python'] = (p[0], tuple(p[1]), p[2])
+    p = ck['rng']['python']
+    ck['rng']['python'] = (p[0], tuple(p[1]), p[2])
     return ck
 
 # %% ../nbs/05_train.ipynb #f825e106
 def _dist_env():
     "(rank, world, local_rank) from torchrun's environment (0, 1, 0 when not under torchrun)."
-    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
+    return (
+        int(os.environ.get('RANK', 0)),
+        int(os.environ.get('WORLD_SIZE', 1)),
+        int(os.environ.get('LOCAL_RANK', 0)),
+    )
 
 
 def resolve_device(
@@ -409,9 +549,9 @@ def resolve_device(
 
 
 def _fault(point: str, count: int):
-    """Fault injection for the resume tests: with `OCCLUSION_MIM_FAULT=<point>:<n>` (point 'step', 'save' or 'nan')
-    the process kills itself with SIGKILL at the n-th time it reaches `point` (for 'nan': the loss of step n
-    becomes NaN). Unset: nothing."""
+    """Fault injection for the resume tests: with `OCCLUSION_MIM_FAULT=<point>:<n>` (point 'step', 'save' or
+    'nan') the process kills itself with SIGKILL at the n-th time it reaches `point` (for 'nan': the loss
+    of step n becomes NaN). Unset: nothing."""
     f = os.environ.get('OCCLUSION_MIM_FAULT')
     if not f:
         return False
@@ -433,8 +573,9 @@ METRIC_COLUMNS = ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'val_top1', 'va
 
 
 def _append_metrics(path, rows):
-    """Add `rows` to metrics.csv: fixed columns (blank where a row has no value, so step rows and epoch rows with
-    evaluation line up), rewritten atomically (a kill never leaves a torn line); nothing when there are no rows."""
+    """Add `rows` to metrics.csv: fixed columns (blank where a row has no value, so step rows and epoch rows
+    with evaluation line up), rewritten atomically (a kill never leaves a torn line); nothing when there
+    are no rows."""
     if not rows:
         return
     new = pd.DataFrame(rows).reindex(columns=METRIC_COLUMNS)
@@ -466,7 +607,9 @@ def evaluate(model, data, batch_size: int, device, rank: int = 0, world: int = 1
         dist.all_reduce(t)
     model.train()
     count = max(t[0].item(), 1)
-    return dict(val_top1=100 * t[1].item() / count, val_top5=100 * t[2].item() / count, val_loss=t[3].item() / count)
+    return dict(
+        val_top1=100 * t[1].item() / count, val_top5=100 * t[2].item() / count, val_loss=t[3].item() / count
+    )
 
 # %% ../nbs/05_train.ipynb #1423b1e1
 @dataclass
@@ -527,7 +670,9 @@ def _make_mixup(c: TrainConfig, num_classes: int):
         return None
     from timm.data import Mixup
 
-    return Mixup(mixup_alpha=c.mixup, cutmix_alpha=c.cutmix, label_smoothing=c.label_smoothing, num_classes=num_classes)
+    return Mixup(
+        mixup_alpha=c.mixup, cutmix_alpha=c.cutmix, label_smoothing=c.label_smoothing, num_classes=num_classes
+    )
 
 
 def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
@@ -557,12 +702,27 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     step_fn = TrainStep(model, opt, c.precision, c.compile, device)
     module = model
     if world > 1:
-        module = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None)
+        module = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == 'cuda' else None
+        )
         step_fn.use(module)  # forwards through DDP (compiled, with --compile)
     out = Path(c.out).expanduser()
     return TrainState(
-        c, rank, world, device, out, data, val, num_classes, model, step_fn, module, _make_mixup(c, num_classes),
-        base_lr, steps_per_epoch, note,
+        c,
+        rank,
+        world,
+        device,
+        out,
+        data,
+        val,
+        num_classes,
+        model,
+        step_fn,
+        module,
+        _make_mixup(c, num_classes),
+        base_lr,
+        steps_per_epoch,
+        note,
     )
 
 # %% ../nbs/05_train.ipynb #a0ab14a9
@@ -615,13 +775,16 @@ def write_run_json(s: TrainState):
 def checkpoint(s: TrainState, step_in_epoch: int):
     "Save the run (rank 0), then wait for every process."
     if s.rank == 0:
-        save_checkpoint(s.checkpoint, s.model, s.optimizer, s.step_fn.scaler, s.c, s.epoch, step_in_epoch, s.step)
+        save_checkpoint(
+            s.checkpoint, s.model, s.optimizer, s.step_fn.scaler, s.c, s.epoch, step_in_epoch, s.step
+        )
     if s.world > 1:
         dist.barrier()
 
 # %% ../nbs/05_train.ipynb #c1e27d49
 def step_noise(s: TrainState, n: int, micro: int) -> torch.Tensor:
-    "This micro-batch's rows of the step's masking noise, drawn for the whole global batch (the same masks whatever the split)."
+    """This micro-batch's rows of the step's masking noise, drawn for the whole global batch (the same masks
+    whatever the split)."""
     c = s.c
     g = torch.Generator().manual_seed(sample_seed(c.seed, 11, s.step))
     noise = torch.rand(n * s.world * c.accum_iter, s.model.encoder.num_patches, generator=g)
@@ -630,13 +793,15 @@ def step_noise(s: TrainState, n: int, micro: int) -> torch.Tensor:
 
 
 def view_generator(s: TrainState, micro: int) -> torch.Generator:
-    "The generator of the model's transform (source augmentations, MoCo's views) for this step, process and micro-batch."
+    """The generator of the model's transform (source augmentations, MoCo's views) for this step, process and
+    micro-batch."""
     keys = (s.c.seed, 13, s.step, s.rank) + ((micro,) if s.c.accum_iter > 1 else ())
     return torch.Generator().manual_seed(sample_seed(*keys))
 
 
 def train_step(s: TrainState, x, y, b: int) -> float | None:
-    "Forward + backward of batch `b` (+ the optimiser step every `accum_iter` batches): the loss at a step, else None."
+    """Forward + backward of batch `b` (+ the optimiser step every `accum_iter` batches): the loss at a step,
+    else None."""
     c = s.c
     if s.mixup is not None:
         x, y = s.mixup(x, y)
@@ -679,7 +844,8 @@ def _set_lr(s: TrainState, b: int) -> float:
 
 
 def train_epoch(s: TrainState, loader, bar=None) -> dict:
-    "Train from batch `s.start` of epoch `s.epoch` to its end; the last loss and lr, the images seen and the time."
+    """Train from batch `s.start` of epoch `s.epoch` to its end; the last loss and lr, the images seen and the
+    time."""
     c = s.c
     rows, t0, seen, last = [], time.perf_counter(), 0, {}
     for b, (x, y) in enumerate(loader, start=s.start):
@@ -705,7 +871,15 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
             bar.update(c.accum_iter)
             bar.set_postfix(epoch=s.epoch + 1, loss=f'{loss:.4f}', img_s=f'{speed:.0f}')
         if s.rank == 0 and s.step % c.log_every == 0:
-            rows.append(dict(step=s.step, epoch=s.epoch + (b + 1) / s.steps_per_epoch, loss=loss, lr=lr, images_per_s=speed))
+            rows.append(
+                dict(
+                    step=s.step,
+                    epoch=s.epoch + (b + 1) / s.steps_per_epoch,
+                    loss=loss,
+                    lr=lr,
+                    images_per_s=speed,
+                )
+            )
         if c.save_every and s.step % c.save_every == 0 and b + 1 < s.steps_per_epoch:
             if s.rank == 0:
                 _append_metrics(s.out / 'metrics.csv', rows)
@@ -723,7 +897,14 @@ def end_epoch(s: TrainState, ran: dict) -> dict:
     ev = evaluate(s.model, s.val, c.batch_size, s.device, s.rank, s.world) if due else {}
     if s.rank == 0:
         speed = ran['seen'] / max(ran['seconds'], 1e-9)
-        row = dict(step=s.step, epoch=float(s.epoch), loss=ran.get('loss'), lr=ran.get('lr'), images_per_s=speed, **ev)
+        row = dict(
+            step=s.step,
+            epoch=float(s.epoch),
+            loss=ran.get('loss'),
+            lr=ran.get('lr'),
+            images_per_s=speed,
+            **ev,
+        )
         _append_metrics(s.out / 'metrics.csv', ran['rows'] + [row])
     checkpoint(s, 0)
     return {k: ran[k] for k in ('loss', 'lr') if k in ran} | ev
@@ -732,7 +913,9 @@ def end_epoch(s: TrainState, ran: dict) -> dict:
 def _loader(s: TrainState):
     "One DataLoader for the whole run: persistent workers, the epoch carried in each index (`EpochIndexed`)."
     c = s.c
-    sampler = EpochBatches(len(s.data), c.batch_size, c.seed, s.epoch, s.rank, s.world, s.start, multiple_of=c.accum_iter)
+    sampler = EpochBatches(
+        len(s.data), c.batch_size, c.seed, s.epoch, s.rank, s.world, s.start, multiple_of=c.accum_iter
+    )
     loader = torch.utils.data.DataLoader(
         EpochIndexed(s.data),
         batch_sampler=sampler,
@@ -765,38 +948,70 @@ def train(
     return dict(last, step=s.step, epochs=s.epoch)
 
 # %% ../nbs/05_train.ipynb #3ec63788
+def field_help(cls) -> dict:
+    "Each field's help: the comment after it on its line, else the comment lines just above it (as docments)."
+    import inspect
+
+    try:
+        lines = inspect.getsource(cls).splitlines()
+    except (OSError, TypeError):
+        return {}
+    helps, above = {}, []
+    for line in lines:
+        s = line.strip()
+        if s.startswith('#'):
+            above.append(s.lstrip('#').strip())
+            continue
+        m = re.match(r'^(\w+)\s*:[^=]*=', s)
+        if m:
+            helps[m.group(1)] = s.split('#', 1)[1].strip() if '#' in s else ' '.join(above)
+        above = []
+    return helps
+
+
 def _parser():
     import argparse
-    p = argparse.ArgumentParser(prog='occlusion-mim', description="Pretrain, fine-tune or linear-probe the models of the siamese framework (occlusion_mim).")
+
+    p = argparse.ArgumentParser(
+        prog='occlusion-mim',
+        description="Pretrain, fine-tune or linear-probe the models of occlusion_mim's siamese framework.",
+    )
     sub = p.add_subparsers(dest='mode', required=True)
-    helps = {}
-    import inspect
-    try: src = inspect.getsource(TrainConfig)                      # the comments after each field are its help
-    except (OSError, TypeError): src = ''
-    for line in src.splitlines():
-        if ':' in line and '#' in line and '=' in line: helps[line.split(':')[0].strip()] = line.split('#', 1)[1].strip()
+    helps = field_help(TrainConfig)
     for mode in MODES:
         sp = sub.add_parser(mode, help=f'{mode} (see `occlusion-mim {mode} --help`)')
         for f in dataclasses.fields(TrainConfig):
-            if f.name == 'mode': continue
+            if f.name == 'mode':
+                continue
             d = f.default
-            h = helps.get(f.name, '') + (f' (default: {d!r})' if d not in ('', 0) or isinstance(d, bool) else '')
-            if f.name == 'data': h += f"; embedded sets: shapes, photos, photos:1, photos:10"
-            if isinstance(d, bool): sp.add_argument(f"--{f.name.replace('_', '-')}", action='store_true', help=h)
-            else: sp.add_argument(f"--{f.name.replace('_', '-')}", type=type(d), default=d, help=h)
+            h = helps.get(f.name, '') + (
+                f' (default: {d!r})' if d not in ('', 0) or isinstance(d, bool) else ''
+            )
+            if f.name == 'data':
+                h += f"; embedded sets: shapes, photos, photos:1, photos:10"
+            if isinstance(d, bool):
+                sp.add_argument(f"--{f.name.replace('_', '-')}", action='store_true', help=h)
+            else:
+                sp.add_argument(f"--{f.name.replace('_', '-')}", type=type(d), default=d, help=h)
     return p
+
 
 def main(argv=None):
     "Console entry point: `occlusion-mim pretrain|finetune|probe ...`."
     args = vars(_parser().parse_args(argv))
     c = TrainConfig(**args)
-    try: res = train(c)
+    try:
+        res = train(c)
     except (ValueError, FileNotFoundError, NotADirectoryError, CheckpointError, NonFiniteLoss) as e:
         print(f"occlusion-mim {c.mode}: error: {e}", file=sys.stderr)
         sys.exit(2)
     finally:
-        if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
-    if int(os.environ.get('RANK', 0)) == 0: print(json.dumps(res))
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    if int(os.environ.get('RANK', 0)) == 0:
+        print(json.dumps(res))
     return 0
 
-if __name__ == '__main__' and not hasattr(sys, 'ps1') and 'ipykernel' not in sys.modules: main()
+
+if __name__ == '__main__' and not hasattr(sys, 'ps1') and 'ipykernel' not in sys.modules:
+    main()

@@ -1,15 +1,18 @@
-"""Regenerate every figure and table: execute the experiment notebooks (nbs/fig*.ipynb, nbs/tab_*.ipynb) with papermill.
+"""Regenerate every figure and table: execute the experiment notebooks (nbs/fig*.ipynb, nbs/tab_*.ipynb) with
+papermill.
 
-    python scripts/run_all.py                          # default preset (embedded data, CPU), about 15 minutes on 2 cores
+    python scripts/run_all.py                          # default preset (embedded data, CPU)
     python scripts/run_all.py --only fig3,fig4         # a subset
-    python scripts/run_all.py --preset paper -p imagenet=~/imagenet -p images=~/ten_images -p stimuli=~/cue-conflict \\
-                              -p launcher="torchrun --nproc_per_node 8"
-    python scripts/run_all.py --gallery docs/gallery   # also copy the figures (PNG) and tables there (the README's gallery)
+    python scripts/run_all.py --preset paper -p imagenet=~/imagenet -p images=~/ten_images \\
+                              -p stimuli=~/cue-conflict -p launcher="torchrun --nproc_per_node 8"
+    python scripts/run_all.py --gallery docs/gallery   # also copy figures, tables, executed notebooks there
 
-Each notebook runs as `papermill nbs/<name>.ipynb <out>/<name>.ipynb -p preset <preset> -p out_dir <out>/<name> ...`; its figure,
-data (CSV) and manifest land in <out>/<name>/. A `-p key=value` is passed to the notebooks that have that parameter (values are
-Python literals where they parse as such: -p epochs=[10,50]). Trained runs are cached (see occlusion_mim.experiments), so a
-second run_all only re-measures and re-plots. Prints each notebook's time and writes <out>/run_all.csv."""
+Each notebook runs as `papermill nbs/<name>.ipynb <out>/<name>.ipynb -p preset <preset> -p out_dir
+<out>/<name> ...`; its figure, data (CSV) and manifest land in <out>/<name>/. A `-p key=value` is passed to
+the notebooks that have that parameter (values are Python literals where they parse as such: -p
+epochs=[10,50]). Trained runs are cached (see occlusion_mim.experiments), so a second run_all only re-measures
+and re-plots. Prints each notebook's time and writes <out>/run_all.csv."""
+
 import argparse, ast, shutil, sys, time
 from pathlib import Path
 import pandas as pd
@@ -18,68 +21,115 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def notebooks():
-    return sorted(p.stem for p in (ROOT/'nbs').glob('*.ipynb') if p.name.startswith(('fig', 'tab_')))
+    return sorted(p.stem for p in (ROOT / 'nbs').glob('*.ipynb') if p.name.startswith(('fig', 'tab_')))
 
 
 def parse_value(v: str):
-    try: return ast.literal_eval(v)
-    except (ValueError, SyntaxError): return v
+    try:
+        return ast.literal_eval(v)
+    except (ValueError, SyntaxError):
+        return v
 
 
 def main(argv=None):
     import papermill as pm
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--preset', default='default', choices=['default', 'paper'])
-    p.add_argument('--out', default=str(ROOT/'outputs'), help='folder for the executed notebooks and their outputs (default: outputs/)')
+    p.add_argument(
+        '--out',
+        default=str(ROOT / 'outputs'),
+        help='folder for the executed notebooks and their outputs (default: outputs/)',
+    )
     p.add_argument('--only', default='', help=f"comma-separated subset of {', '.join(notebooks())}")
-    p.add_argument('-p', '--param', action='append', default=[], metavar='KEY=VALUE', help='a notebook parameter (repeatable)')
+    p.add_argument(
+        '-p',
+        '--param',
+        action='append',
+        default=[],
+        metavar='KEY=VALUE',
+        help='a notebook parameter (repeatable)',
+    )
     p.add_argument('--gallery', default='', help='also copy every figure PNG and Markdown table here')
     p.add_argument('--keep-going', action='store_true', help='run the remaining notebooks after a failure')
     a = p.parse_args(argv)
     names = notebooks()
     only = [s.strip().removesuffix('.ipynb') for s in a.only.split(',') if s.strip()]
     unknown = sorted(set(only) - set(names))
-    if unknown: p.error(f"--only: unknown notebook(s) {unknown}; known: {names}")
-    if only: names = [n for n in names if n in only]
+    if unknown:
+        p.error(f"--only: unknown notebook(s) {unknown}; known: {names}")
+    if only:
+        names = [n for n in names if n in only]
     extra = {}
     for kv in a.param:
-        if '=' not in kv: p.error(f"-p {kv!r}: expected KEY=VALUE")
-        k, v = kv.split('=', 1); extra[k.strip()] = parse_value(v.strip())
-    out = Path(a.out).expanduser().resolve(); out.mkdir(parents=True, exist_ok=True)
+        if '=' not in kv:
+            p.error(f"-p {kv!r}: expected KEY=VALUE")
+        k, v = kv.split('=', 1)
+        extra[k.strip()] = parse_value(v.strip())
+    out = Path(a.out).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
     rows, failed = [], []
     for n in names:
-        nb = ROOT/'nbs'/f'{n}.ipynb'
+        nb = ROOT / 'nbs' / f'{n}.ipynb'
         known = pm.inspect_notebook(str(nb))
-        params = {'preset': a.preset, 'out_dir': str(out/n), **{k: v for k, v in extra.items() if k in known}}
+        params = {
+            'preset': a.preset,
+            'out_dir': str(out / n),
+            **{k: v for k, v in extra.items() if k in known},
+        }
         print(f"== {n}: {params}", flush=True)
         t = time.perf_counter()
         try:
-            pm.execute_notebook(str(nb), str(out/f'{n}.ipynb'), parameters=params, cwd=str(ROOT/'nbs'), progress_bar=False, kernel_name='python3')
+            pm.execute_notebook(
+                str(nb),
+                str(out / f'{n}.ipynb'),
+                parameters=params,
+                cwd=str(ROOT / 'nbs'),
+                progress_bar=False,
+                kernel_name='python3',
+            )
             ok = True
-        except Exception as e:                                                   # papermill saved the failing notebook
-            ok = False; failed.append(n)
-            print(f"   FAILED: {str(e).strip().splitlines()[-1]} (see {out/f'{n}.ipynb'})", flush=True)
+        except Exception as e:  # papermill saved the failing notebook
+            ok = False
+            failed.append(n)
+            print(f"   FAILED: {str(e).strip().splitlines()[-1]} (see {out / f'{n}.ipynb'})", flush=True)
         dt = time.perf_counter() - t
         rows.append(dict(notebook=n, preset=a.preset, seconds=round(dt, 1), ok=ok))
-        print(f"   {dt/60:.1f} min", flush=True)
-        if not ok and not a.keep_going: break
-    pd.DataFrame(rows).to_csv(out/'run_all.csv', index=False)
+        print(f"   {dt / 60:.1f} min", flush=True)
+        if not ok and not a.keep_going:
+            break
+    pd.DataFrame(rows).to_csv(out / 'run_all.csv', index=False)
     if a.gallery:
-        g = Path(a.gallery).expanduser(); g.mkdir(parents=True, exist_ok=True)
+        g = Path(a.gallery).expanduser()
+        g.mkdir(parents=True, exist_ok=True)
         for r in rows:
-            if not r['ok']: continue
-            for f in (out/r['notebook']).glob(f"{r['notebook']}*.png"): shutil.copy2(f, g/f.name)
-            for f in (out/r['notebook']).glob(f"{r['notebook']}*.md"): shutil.copy2(f, g/f.name)
-            for f in (out/r['notebook']).glob(f"{r['notebook']}_claims.csv"): shutil.copy2(f, g/f.name)
-        pd.DataFrame(rows).to_csv(g/'run_all.csv', index=False)
+            if not r['ok']:
+                continue
+            for f in (out / r['notebook']).glob(f"{r['notebook']}*.png"):
+                shutil.copy2(f, g / f.name)
+            for f in (out / r['notebook']).glob(f"{r['notebook']}*.md"):
+                shutil.copy2(f, g / f.name)
+            for f in (out / r['notebook']).glob(f"{r['notebook']}_claims.csv"):
+                shutil.copy2(f, g / f.name)
+        pd.DataFrame(rows).to_csv(g / 'run_all.csv', index=False)
         claims = [r for f in sorted(g.glob('*_claims.csv')) for r in pd.read_csv(f).to_dict('records')]
-        if claims:                                                            # one table of what these runs say about C1-C5
+        if claims:  # one table of what these runs say about C1-C5
             from occlusion_mim.experiments import claims_markdown
-            for r in claims: r['holds'] = None if pd.isna(r['holds']) else bool(r['holds'])
-            (g/'claims.md').write_text(f"Claims tested by the {a.preset}-preset run (from the notebooks' last cells):\n\n" + claims_markdown(claims) + '\n')
+
+            for r in claims:
+                r['holds'] = None if pd.isna(r['holds']) else bool(r['holds'])
+            (g / 'claims.md').write_text(
+                f"Claims tested by the {a.preset}-preset run (from the notebooks' last cells):\n\n"
+                + claims_markdown(claims)
+                + '\n'
+            )
     total = sum(r['seconds'] for r in rows)
-    print(f"done: {len(rows) - len(failed)} of {len(names)} notebooks in {total/60:.1f} min; outputs in {out}" + (f"; FAILED: {failed}" if failed else ''))
+    print(
+        f"done: {len(rows) - len(failed)} of {len(names)} notebooks in {total / 60:.1f} min; outputs in {out}"
+        + (f"; FAILED: {failed}" if failed else '')
+    )
     return 1 if failed else 0
 
 
-if __name__ == '__main__': sys.exit(main())
+if __name__ == '__main__':
+    sys.exit(main())

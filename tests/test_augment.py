@@ -1,6 +1,7 @@
 """Integration checks of the batched source augmentations beyond the notebook's inline tests:
 the compiled colour path equals the eager one, results do not depend on chunking, and the batch is
 never modified in place."""
+
 import pytest
 import torch
 from occlusion_mim.augment import ColorAugment, SourceTransform, COMPOSITIONS, _can_compile
@@ -19,7 +20,8 @@ def test_compiled_colour_equals_eager():
 
 @pytest.mark.parametrize('spec', COMPOSITIONS)
 def test_chunking_and_input_untouched(spec):
-    x = torch.rand(10, 3, 32, 32); x0 = x.clone()
+    x = torch.rand(10, 3, 32, 32)
+    x0 = x.clone()
     st = SourceTransform.from_spec(spec, patch_size=8, compile=False)
     whole = SourceTransform(st.ops, chunk=None)(x, make_generator(3))
     chunked = SourceTransform(st.ops, chunk=4)(x, make_generator(3))

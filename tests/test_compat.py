@@ -1,6 +1,7 @@
-"""Checkpoints written before the transform / target / similarity slots (commit 3c54686) still load, strictly, into
-the models `create_model` builds now, and give the loss the old code computed (MoCo v3 excepted: its views are now
-made in pixel space, so its loss differs by design)."""
+"""Checkpoints written before the transform / target / similarity slots (commit 3c54686) still load, strictly,
+into the models `create_model` builds now, and give the loss the old code computed (MoCo v3 excepted: its
+views are now made in pixel space, so its loss differs by design)."""
+
 from pathlib import Path
 import pytest
 import torch
@@ -27,7 +28,9 @@ def test_old_state_dict_loads_strictly_and_gives_the_old_loss(name):
     with torch.no_grad():
         loss = m(x, noise=noise, labels=y, generator=torch.Generator().manual_seed(3)).loss.item()
     if name.startswith('mocov3'):
-        assert loss == loss and loss != pytest.approx(old['loss'], abs=1e-6)  # the pixel-space views changed it
+        assert loss == loss and loss != pytest.approx(
+            old['loss'], abs=1e-6
+        )  # the pixel-space views changed it
     else:
         assert loss == pytest.approx(old['loss'], abs=1e-6, rel=0)
 

@@ -1,5 +1,6 @@
-"""The documentation builds without Quarto (scripts/build_docs.py): a page for each module and each experiment notebook,
-with nbdev's show_doc entries for the exported API, and an index linking them."""
+"""The documentation builds without Quarto (scripts/build_docs.py): a page for each module and each experiment
+notebook, with nbdev's show_doc entries for the exported API, and an index linking them."""
+
 import importlib.util, re
 from pathlib import Path
 
@@ -7,23 +8,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_builder():
-    spec = importlib.util.spec_from_file_location('build_docs', ROOT/'scripts'/'build_docs.py')
-    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    spec = importlib.util.spec_from_file_location('build_docs', ROOT / 'scripts' / 'build_docs.py')
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
     return m
 
 
 def test_docs_build_without_quarto(tmp_path):
-    pages = load_builder().build(tmp_path/'docs', executed=tmp_path/'not-run')
+    pages = load_builder().build(tmp_path / 'docs', executed=tmp_path / 'not-run')
     names = {p.name for p in pages}
-    modules = [p.stem for p in (ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')]
-    figures = [p.stem for p in (ROOT/'nbs').glob('*.ipynb') if p.name.startswith(('fig', 'tab_'))]
+    modules = [p.stem for p in (ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb')]
+    figures = [p.stem for p in (ROOT / 'nbs').glob('*.ipynb') if p.name.startswith(('fig', 'tab_'))]
     assert modules and figures
     for stem in modules + figures + ['index']:
-        assert f'{stem}.html' in names and (tmp_path/'docs'/f'{stem}.html').stat().st_size > 10_000, stem
-    index = (tmp_path/'docs'/'index.html').read_text()
-    for stem in modules + figures: assert f'href="{stem}.html"' in index, stem
-    cka = (tmp_path/'docs'/'06_cka.html').read_text()
+        assert f'{stem}.html' in names and (tmp_path / 'docs' / f'{stem}.html').stat().st_size > 10_000, stem
+    index = (tmp_path / 'docs' / 'index.html').read_text()
+    for stem in modules + figures:
+        assert f'href="{stem}.html"' in index, stem
+    cka = (tmp_path / 'docs' / '06_cka.html').read_text()
     text = re.sub(r'<[^>]+>', '', cka)
-    assert re.search(r'<h3 id="linear_cka"', cka) and 'debiased:bool=False' in text     # show_doc entry with the signature
-    assert '#| export' not in cka                                                    # nbdev directives are not shown
-    assert 'Not executed yet' in (tmp_path/'docs'/'fig3.html').read_text()
+    assert (
+        re.search(r'<h3 id="linear_cka"', cka) and 'debiased:bool=False' in text
+    )  # show_doc entry with the signature
+    assert '#| export' not in cka  # nbdev directives are not shown
+    assert 'Not executed yet' in (tmp_path / 'docs' / 'fig3.html').read_text()

@@ -1,5 +1,6 @@
 """Every experiment notebook runs through papermill with tiny parameters and writes its figure (PNG, PDF),
 its data (CSV) and a manifest outside nbs/; bad parameters stop it with a message naming them."""
+
 import json
 from pathlib import Path
 import pytest
@@ -8,7 +9,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {
-    'fig1.ipynb': dict(n_images=2, size=64, patch_size=8, augmentations='mask;cutmix;color;mask+cutmix+color'),
+    'fig1.ipynb': dict(
+        n_images=2, size=64, patch_size=8, augmentations='mask;cutmix;color;mask+cutmix+color'
+    ),
     'fig2.ipynb': dict(one_image_epochs=1, full_epochs=1, finetune_epochs=1, cka_images=24, epoch_length=64),
     'fig3.ipynb': dict(epochs=[1, 2], finetune_epochs=1, cka_images=24, epoch_length=64),
     'fig4.ipynb': dict(full_epochs=1, finetune_epochs=1, n_per_pair=1),
@@ -20,23 +23,33 @@ CACHE = {}
 def tmp_path_factory_root(p):
     "The pytest session's base temporary folder (parent of every test's tmp_path)."
     p = Path(p)
-    while p.parent.name and not p.parent.name.startswith('pytest-'): p = p.parent
+    while p.parent.name and not p.parent.name.startswith('pytest-'):
+        p = p.parent
     return p.parent
 
 
 def run(nb, tmp_path, **params):
-    "Execute `nb` with `params` into tmp_path; the trained-run cache is shared by the tests of one session (Fig. 2 and Fig. 4 share runs)."
-    out = tmp_path/'out'
+    """Execute `nb` with `params` into tmp_path; the trained-run cache is shared by the tests of one session
+    (Fig. 2 and Fig. 4 share runs)."""
+    out = tmp_path / 'out'
     tmp_path.mkdir(parents=True, exist_ok=True)
-    if 'dir' not in CACHE: CACHE['dir'] = str(tmp_path_factory_root(tmp_path)/'shared_run_cache')
-    if not nb.startswith('fig1'): params.setdefault('cache_dir', CACHE['dir'])
-    pm.execute_notebook(str(ROOT/'nbs'/nb), str(tmp_path/nb), parameters=dict(out_dir=str(out), **params),
-                        cwd=str(ROOT/'nbs'), progress_bar=False, kernel_name='python3')
+    if 'dir' not in CACHE:
+        CACHE['dir'] = str(tmp_path_factory_root(tmp_path) / 'shared_run_cache')
+    if not nb.startswith('fig1'):
+        params.setdefault('cache_dir', CACHE['dir'])
+    pm.execute_notebook(
+        str(ROOT / 'nbs' / nb),
+        str(tmp_path / nb),
+        parameters=dict(out_dir=str(out), **params),
+        cwd=str(ROOT / 'nbs'),
+        progress_bar=False,
+        kernel_name='python3',
+    )
     return out
 
 
 def test_every_experiment_notebook_has_tiny_parameters():
-    nbs = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if p.name.startswith(('fig', 'tab_')))
+    nbs = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if p.name.startswith(('fig', 'tab_')))
     assert nbs and set(nbs) <= set(TINY), f'add tiny parameters for {set(nbs) - set(TINY)}'
 
 
@@ -44,92 +57,137 @@ def test_every_experiment_notebook_has_tiny_parameters():
 def test_experiment_notebook_runs(nb, tmp_path):
     stem = nb.removesuffix('.ipynb')
     out = run(nb, tmp_path, **TINY[nb])
-    for ext in ('png', 'pdf', 'csv'): assert (out/f'{stem}.{ext}').stat().st_size > 0
-    m = json.loads((out/'manifest.json').read_text())
+    for ext in ('png', 'pdf', 'csv'):
+        assert (out / f'{stem}.{ext}').stat().st_size > 0
+    m = json.loads((out / 'manifest.json').read_text())
     assert m['params']['seed'] == 0 and 'torch' in m['versions']
-    assert not list((ROOT/'nbs').glob('outputs')), 'notebooks must not write into nbs/'
+    assert not list((ROOT / 'nbs').glob('outputs')), 'notebooks must not write into nbs/'
 
 
 def test_fig1_data(tmp_path):
     out = run('fig1.ipynb', tmp_path, **TINY['fig1.ipynb'])
-    df = pd.read_csv(out/'fig1.csv')
+    df = pd.read_csv(out / 'fig1.csv')
     assert set(df.augmentation) == {'mask', 'cutmix', 'color', 'mask+cutmix+color'}
-    L = (64//8)**2
+    L = (64 // 8) ** 2
     masked = df[df.augmentation.str.contains('mask')].masked_patch_fraction
-    assert (masked == round((L - int(L*0.25))/L, 4)).all()
+    assert (masked == round((L - int(L * 0.25)) / L, 4)).all()
     assert (df[df.augmentation == 'cutmix'].mean_abs_change > 0).all()
 
 
-@pytest.mark.parametrize('params, message', [
-    (dict(preset='papr'), "preset='papr'"),
-    (dict(augmentations='mask;blur'), "'blur'"),
-    (dict(mask_ratio=1.5), 'mask_ratio=1.5'),
-    (dict(images='/no/such/folder'), '/no/such/folder'),
-])
+@pytest.mark.parametrize(
+    'params, message',
+    [
+        (dict(preset='papr'), "preset='papr'"),
+        (dict(augmentations='mask;blur'), "'blur'"),
+        (dict(mask_ratio=1.5), 'mask_ratio=1.5'),
+        (dict(images='/no/such/folder'), '/no/such/folder'),
+    ],
+)
 def test_fig1_bad_parameters(tmp_path, params, message):
-    with pytest.raises(pm.PapermillExecutionError) as e: run('fig1.ipynb', tmp_path, size=64, patch_size=8, **params)
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        run('fig1.ipynb', tmp_path, size=64, patch_size=8, **params)
     assert message in str(e.value)
 
 
 def test_fig3_data_and_claims(tmp_path):
     out = run('fig3.ipynb', tmp_path, **TINY['fig3.ipynb'])
-    df, runs = pd.read_csv(out/'fig3.csv'), pd.read_csv(out/'fig3_runs.csv')
+    df, runs = pd.read_csv(out / 'fig3.csv'), pd.read_csv(out / 'fig3_runs.csv')
     assert set(runs.panel) == {'1E', '2E', '1E+aug', '2E+aug'}
-    assert len(df) == 4*2*9 and df.cka.between(-1e-9, 1 + 1e-9).all()             # 4 runs x (PT, FT) x 9 ratios
+    assert len(df) == 4 * 2 * 9 and df.cka.between(-1e-9, 1 + 1e-9).all()  # 4 runs x (PT, FT) x 9 ratios
     assert runs.ft_top1.between(0, 100).all()
-    claims = pd.read_csv(out/'fig3_claims.csv')
+    claims = pd.read_csv(out / 'fig3_claims.csv')
     assert list(claims.claim) == ['C3', 'C4'] and claims.holds.isin([True, False]).all()
-    m = json.loads((out/'manifest.json').read_text())
+    m = json.loads((out / 'manifest.json').read_text())
     assert m['params']['epochs_used'] == [1, 2]
 
 
 def test_fig3_int_epochs_means_two_panels(tmp_path):
     out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'epochs': 4, 'with_aug': False})
-    assert list(pd.read_csv(out/'fig3_runs.csv').panel) == ['1E', '4E']
+    assert list(pd.read_csv(out / 'fig3_runs.csv').panel) == ['1E', '4E']
 
 
 def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
-    out2 = run('fig2.ipynb', tmp_path/'a', **TINY['fig2.ipynb'])
-    runs = pd.read_csv(out2/'fig2_runs.csv')
+    out2 = run('fig2.ipynb', tmp_path / 'a', **TINY['fig2.ipynb'])
+    runs = pd.read_csv(out2 / 'fig2_runs.csv')
     mae_runs = set(runs.run[runs.data == 'Full-set'])
-    assert (tmp_path/'a'/'fig2.ipynb').exists()
-    out4 = run('fig4.ipynb', tmp_path/'b', **TINY['fig4.ipynb'])
-    nb4 = (tmp_path/'b'/'fig4.ipynb').read_text()
+    assert (tmp_path / 'a' / 'fig2.ipynb').exists()
+    out4 = run('fig4.ipynb', tmp_path / 'b', **TINY['fig4.ipynb'])
+    nb4 = (tmp_path / 'b' / 'fig4.ipynb').read_text()
     assert all(f'cached: {r}' in nb4 for r in mae_runs), 'Fig. 4 retrained the MAE runs Fig. 2 had cached'
-    per = pd.read_csv(out4/'fig4.csv')
+    per = pd.read_csv(out4 / 'fig4.csv')
     assert set(per.method) == {'supervised', 'mae', 'mocov3', 'r_mae', 'c_mae'}
     assert per.shape_bias.dropna().between(0, 1).all()
-    assert list(pd.read_csv(out4/'fig4_claims.csv').claim) == ['C5']
+    assert list(pd.read_csv(out4 / 'fig4_claims.csv').claim) == ['C5']
 
 
-@pytest.mark.parametrize('nb, params, message', [
-    ('fig3.ipynb', dict(epochs='many'), "epochs='many'"),
-    ('fig3.ipynb', dict(preset='paper'), 'needs `imagenet`'),
-    ('fig3.ipynb', dict(imagenet='/no/imagenet'), "imagenet='/no/imagenet'"),
-    ('fig3.ipynb', dict(strong_aug='blur'), "'blur'"),
-    ('fig2.ipynb', dict(one_image_epochs=0), 'one_image_epochs=0'),
-    ('fig4.ipynb', dict(methods='mae,byol'), "method='byol'"),
-    ('fig4.ipynb', dict(preset='paper', imagenet='.'), 'needs `stimuli`'),
-    ('tab_aug.ipynb', dict(methods='r_mae'), "method='r_mae'"),
-    ('tab_aug.ipynb', dict(compositions='mask+blur'), "'blur'"),
-])
+@pytest.mark.parametrize(
+    'nb, params, message',
+    [
+        ('fig3.ipynb', dict(epochs='many'), "epochs='many'"),
+        ('fig3.ipynb', dict(preset='paper'), 'needs `imagenet`'),
+        ('fig3.ipynb', dict(imagenet='/no/imagenet'), "imagenet='/no/imagenet'"),
+        ('fig3.ipynb', dict(strong_aug='blur'), "'blur'"),
+        ('fig2.ipynb', dict(one_image_epochs=0), 'one_image_epochs=0'),
+        ('fig4.ipynb', dict(methods='mae,byol'), "method='byol'"),
+        ('fig4.ipynb', dict(preset='paper', imagenet='.'), 'needs `stimuli`'),
+        ('tab_aug.ipynb', dict(methods='r_mae'), "method='r_mae'"),
+        ('tab_aug.ipynb', dict(compositions='mask+blur'), "'blur'"),
+    ],
+)
 def test_bad_parameters_stop_before_training(tmp_path, nb, params, message):
-    with pytest.raises(pm.PapermillExecutionError) as e: run(nb, tmp_path, **params)
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        run(nb, tmp_path, **params)
     assert message in str(e.value)
     assert not list(tmp_path.glob('out/*.png')), 'nothing is written when the parameters are bad'
 
 
 def test_run_all_executes_and_collects(tmp_path):
     import subprocess, sys
-    cache = tmp_path_factory_root(tmp_path)/'shared_run_cache'
-    r = subprocess.run([sys.executable, str(ROOT/'scripts'/'run_all.py'), '--only', 'fig1,fig3', '--out', str(tmp_path/'o'), '--gallery', str(tmp_path/'g'),
-                        '-p', 'n_images=2', '-p', 'size=64', '-p', 'patch_size=8', '-p', 'epochs=[1]', '-p', 'with_aug=False', '-p', 'finetune_epochs=1',
-                        '-p', 'cka_images=24', '-p', 'epoch_length=64', '-p', f'cache_dir={cache}'], capture_output=True, text=True, timeout=600)
+
+    cache = tmp_path_factory_root(tmp_path) / 'shared_run_cache'
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / 'scripts' / 'run_all.py'),
+            '--only',
+            'fig1,fig3',
+            '--out',
+            str(tmp_path / 'o'),
+            '--gallery',
+            str(tmp_path / 'g'),
+            '-p',
+            'n_images=2',
+            '-p',
+            'size=64',
+            '-p',
+            'patch_size=8',
+            '-p',
+            'epochs=[1]',
+            '-p',
+            'with_aug=False',
+            '-p',
+            'finetune_epochs=1',
+            '-p',
+            'cka_images=24',
+            '-p',
+            'epoch_length=64',
+            '-p',
+            f'cache_dir={cache}',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    runs = pd.read_csv(tmp_path/'o'/'run_all.csv')
+    runs = pd.read_csv(tmp_path / 'o' / 'run_all.csv')
     assert list(runs.notebook) == ['fig1', 'fig3'] and runs.ok.all()
-    for f in ('fig1.png', 'fig3.png', 'claims.md', 'run_all.csv'): assert (tmp_path/'g'/f).stat().st_size > 0, f
-    assert '| C3 |' in (tmp_path/'g'/'claims.md').read_text()
-    assert (tmp_path/'o'/'fig3.ipynb').exists()
-    bad = subprocess.run([sys.executable, str(ROOT/'scripts'/'run_all.py'), '--only', 'fig7'], capture_output=True, text=True)
+    for f in ('fig1.png', 'fig3.png', 'claims.md', 'run_all.csv'):
+        assert (tmp_path / 'g' / f).stat().st_size > 0, f
+    assert '| C3 |' in (tmp_path / 'g' / 'claims.md').read_text()
+    assert (tmp_path / 'o' / 'fig3.ipynb').exists()
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / 'scripts' / 'run_all.py'), '--only', 'fig7'],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "unknown notebook(s) ['fig7']" in bad.stderr

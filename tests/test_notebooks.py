@@ -1,12 +1,13 @@
 """Run every module notebook (nbs/NN_*.ipynb) through nbdev's test runner, as `nbdev-test` does,
 skipping the cells flagged with the project's `tst_flags` (notest, slow, gpu)."""
+
 from pathlib import Path
 import pytest
 import nbdev.test as nbt
 from nbdev.config import get_config
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE_NBS = sorted((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+MODULE_NBS = sorted((ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
 
 
 def test_module_notebooks_exist():

@@ -1,6 +1,7 @@
 """Trainer integration tests: exact resume after SIGKILL (mid-step, mid-save, at random times), a 2-process
 gloo run equal to a 1-process run with the same global batch, clear errors before training, NaN handling,
 and falling pretraining losses on the embedded photos."""
+
 import os, sys, json, signal, subprocess, time
 from pathlib import Path
 import pandas as pd
@@ -8,164 +9,353 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = ['pretrain', '--model', 'mae_vit_nano_patch8', '--data', 'shapes', '--n-per-class', '6', '--batch-size', '12',
-        '--epochs', '3', '--blr', '1e-3', '--save-every', '1', '--log-every', '1', '--quiet', '--device', 'cpu']
+BASE = [
+    'pretrain',
+    '--model',
+    'mae_vit_nano_patch8',
+    '--data',
+    'shapes',
+    '--n-per-class',
+    '6',
+    '--batch-size',
+    '12',
+    '--epochs',
+    '3',
+    '--blr',
+    '1e-3',
+    '--save-every',
+    '1',
+    '--log-every',
+    '1',
+    '--quiet',
+    '--device',
+    'cpu',
+]
 
 
 def cli(args, out, env=None, check=True, timeout=300):
     e = dict(os.environ, **(env or {}))
     e.pop('OCCLUSION_MIM_FAULT', None) if not env or 'OCCLUSION_MIM_FAULT' not in env else None
-    r = subprocess.run([sys.executable, '-m', 'occlusion_mim.train', *args, '--out', str(out)], capture_output=True, text=True, env=e, timeout=timeout)
-    if check: assert r.returncode == 0, r.stderr[-3000:]
+    r = subprocess.run(
+        [sys.executable, '-m', 'occlusion_mim.train', *args, '--out', str(out)],
+        capture_output=True,
+        text=True,
+        env=e,
+        timeout=timeout,
+    )
+    if check:
+        assert r.returncode == 0, r.stderr[-3000:]
     return r
 
 
 def weights(run):
-    return torch.load(Path(run)/'checkpoint.pt', map_location='cpu', weights_only=True)['model']
+    return torch.load(Path(run) / 'checkpoint.pt', map_location='cpu', weights_only=True)['model']
 
 
 def assert_bitwise_equal(a, b):
     assert a.keys() == b.keys()
-    for k in a: assert torch.equal(a[k], b[k]), k
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
 
 
 @pytest.fixture(scope='module')
 def reference(tmp_path_factory):
-    out = tmp_path_factory.mktemp('ref')/'run'
+    out = tmp_path_factory.mktemp('ref') / 'run'
     cli(BASE, out)
     return out
 
 
 @pytest.mark.parametrize('fault', ['step:4', 'save:3', 'step:9', 'save:8'])
 def test_resume_after_sigkill_is_exact(reference, tmp_path, fault):
-    out = tmp_path/'run'
+    out = tmp_path / 'run'
     r = cli(BASE, out, env={'OCCLUSION_MIM_FAULT': fault}, check=False)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
-    ck = torch.load(out/'checkpoint.pt', map_location='cpu', weights_only=True)   # the latest checkpoint is always readable
+    ck = torch.load(
+        out / 'checkpoint.pt', map_location='cpu', weights_only=True
+    )  # the latest checkpoint is always readable
     assert ck['step'] >= 1
-    cli(BASE, out)                                                                  # re-running the command resumes
+    cli(BASE, out)  # re-running the command resumes
     assert_bitwise_equal(weights(out), weights(reference))
-    m, mr = pd.read_csv(out/'metrics.csv'), pd.read_csv(reference/'metrics.csv')
-    assert list(m.step) == list(mr.step)                                            # no duplicated or missing rows
+    m, mr = pd.read_csv(out / 'metrics.csv'), pd.read_csv(reference / 'metrics.csv')
+    assert list(m.step) == list(mr.step)  # no duplicated or missing rows
     pd.testing.assert_series_equal(m.loss, mr.loss)
     assert not list(out.glob('*.tmp'))
 
 
 def test_resume_after_kills_at_random_times(reference, tmp_path):
-    out = tmp_path/'run'
+    out = tmp_path / 'run'
     for delay in (3.0, 4.5, 6.0):
-        p = subprocess.Popen([sys.executable, '-m', 'occlusion_mim.train', *BASE, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay); p.send_signal(signal.SIGKILL); p.wait()
-        if (out/'checkpoint.pt').exists(): torch.load(out/'checkpoint.pt', map_location='cpu', weights_only=True)
+        p = subprocess.Popen(
+            [sys.executable, '-m', 'occlusion_mim.train', *BASE, '--out', str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        if (out / 'checkpoint.pt').exists():
+            torch.load(out / 'checkpoint.pt', map_location='cpu', weights_only=True)
     cli(BASE, out)
     assert_bitwise_equal(weights(out), weights(reference))
 
 
 def test_two_processes_match_one(tmp_path):
-    one, two = tmp_path/'one', tmp_path/'two'
-    args = ['pretrain', '--model', 'mae_vit_nano_patch8', '--data', 'shapes', '--n-per-class', '8', '--epochs', '2', '--blr', '1e-3',
-            '--log-every', '1', '--quiet', '--device', 'cpu', '--precision', 'fp32']
+    one, two = tmp_path / 'one', tmp_path / 'two'
+    args = [
+        'pretrain',
+        '--model',
+        'mae_vit_nano_patch8',
+        '--data',
+        'shapes',
+        '--n-per-class',
+        '8',
+        '--epochs',
+        '2',
+        '--blr',
+        '1e-3',
+        '--log-every',
+        '1',
+        '--quiet',
+        '--device',
+        'cpu',
+        '--precision',
+        'fp32',
+    ]
     cli([*args, '--batch-size', '16'], one)
-    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29533', '-m', 'occlusion_mim.train',
-                        *args, '--batch-size', '8', '--out', str(two)], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'torch.distributed.run',
+            '--nproc_per_node',
+            '2',
+            '--master_port',
+            '29533',
+            '-m',
+            'occlusion_mim.train',
+            *args,
+            '--batch-size',
+            '8',
+            '--out',
+            str(two),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    m1, m2 = pd.read_csv(one/'metrics.csv'), pd.read_csv(two/'metrics.csv')
+    m1, m2 = pd.read_csv(one / 'metrics.csv'), pd.read_csv(two / 'metrics.csv')
     assert list(m1.step) == list(m2.step) and len(m1) > 5
     assert (m1.loss - m2.loss).abs().max() < 1e-5, (m1.loss - m2.loss).abs().max()
     a, b = weights(one), weights(two)
     assert max((a[k].float() - b[k].float()).abs().max().item() for k in a) < 1e-5
-    assert json.loads((two/'run.json').read_text())['params']['world_size'] == 2
+    assert json.loads((two / 'run.json').read_text())['params']['world_size'] == 2
 
 
-@pytest.mark.parametrize('args, message', [
-    (['--data', '/no/such/folder'], '/no/such/folder'),
-    (['--model', 'mae_vit_nano_patch9'], "did you mean 'mae_vit_nano_patch8'"),
-    (['--batch-size', '1000'], 'fewer than one optimiser step'),
-    (['--precision', 'fp8'], "precision='fp8'"),
-])
+@pytest.mark.parametrize(
+    'args, message',
+    [
+        (['--data', '/no/such/folder'], '/no/such/folder'),
+        (['--model', 'mae_vit_nano_patch9'], "did you mean 'mae_vit_nano_patch8'"),
+        (['--batch-size', '1000'], 'fewer than one optimiser step'),
+        (['--precision', 'fp8'], "precision='fp8'"),
+    ],
+)
 def test_bad_input_fails_before_training(tmp_path, args, message):
-    r = cli([*BASE, *args], tmp_path/'run', check=False)
+    r = cli([*BASE, *args], tmp_path / 'run', check=False)
     assert r.returncode == 2 and message in r.stderr, r.stderr[-2000:]
     assert 'Traceback' not in r.stderr
-    assert not (tmp_path/'run'/'checkpoint.pt').exists()
+    assert not (tmp_path / 'run' / 'checkpoint.pt').exists()
 
 
 def test_init_of_the_wrong_architecture(reference, tmp_path):
-    r = cli(['finetune', '--model', 'vit_cpu_patch8', '--init', str(reference/'checkpoint.pt'), '--quiet'], tmp_path/'ft', check=False)
+    r = cli(
+        ['finetune', '--model', 'vit_cpu_patch8', '--init', str(reference / 'checkpoint.pt'), '--quiet'],
+        tmp_path / 'ft',
+        check=False,
+    )
     assert r.returncode == 2 and 'does not fit' in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
-    out = tmp_path/'run'
+    out = tmp_path / 'run'
     r = cli(BASE, out, env={'OCCLUSION_MIM_FAULT': 'nan:5'}, check=False)
     assert r.returncode == 2 and 'non-finite loss nan at step 4' in r.stderr, r.stderr[-2000:]
-    ck = torch.load(out/'checkpoint.pt', map_location='cpu', weights_only=True)
-    assert ck['step'] == 4 and all(torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point())
+    ck = torch.load(out / 'checkpoint.pt', map_location='cpu', weights_only=True)
+    assert ck['step'] == 4 and all(
+        torch.isfinite(v).all() for v in ck['model'].values() if v.is_floating_point()
+    )
 
 
 @pytest.mark.parametrize('model', ['mae', 'r_mae', 'c_mae', 'mocov3'])
 def test_pretraining_loss_falls_on_the_embedded_photos(tmp_path, model):
-    out = tmp_path/'run'
-    cli(['pretrain', '--model', f'{model}_vit_nano_patch8', '--data', 'photos:10', '--epoch-length', '160', '--batch-size', '16',
-         '--epochs', '8', '--blr', '2e-3', '--warmup-epochs', '1', '--log-every', '1', '--quiet', '--device', 'cpu'], out)
-    m = pd.read_csv(out/'metrics.csv').dropna(subset=['loss'])
+    out = tmp_path / 'run'
+    cli(
+        [
+            'pretrain',
+            '--model',
+            f'{model}_vit_nano_patch8',
+            '--data',
+            'photos:10',
+            '--epoch-length',
+            '160',
+            '--batch-size',
+            '16',
+            '--epochs',
+            '8',
+            '--blr',
+            '2e-3',
+            '--warmup-epochs',
+            '1',
+            '--log-every',
+            '1',
+            '--quiet',
+            '--device',
+            'cpu',
+        ],
+        out,
+    )
+    m = pd.read_csv(out / 'metrics.csv').dropna(subset=['loss'])
     first, last = m.loss.iloc[:5].mean(), m.loss.iloc[-5:].mean()
     assert last < first, (model, first, last)
 
 
 def test_finetuning_a_small_vit_learns_the_shapes(tmp_path):
-    """Fine-tuning (from scratch) the 32 px ViT preset on the generated shapes reaches >= 80% top-1 of 10 classes
-    (about 2 min on a CPU with AVX-512 BF16, 9 min in fp32 on one without)."""
-    out = tmp_path/'ft'
-    r = cli(['finetune', '--model', 'vit_micro_patch4', '--data', 'shapes', '--n-per-class', '600', '--batch-size', '64', '--epochs', '14',
-             '--blr', '4e-3', '--warmup-epochs', '1', '--layer-decay', '1', '--crop-min', '0.9', '--eval-every', '14', '--quiet', '--device', 'cpu'],
-            out, timeout=1800)
+    """Fine-tuning (from scratch) the 32 px ViT preset on the generated shapes reaches >= 80% top-1 of 10
+    classes (about 2 min on a CPU with AVX-512 BF16, 9 min in fp32 on one without)."""
+    out = tmp_path / 'ft'
+    r = cli(
+        [
+            'finetune',
+            '--model',
+            'vit_micro_patch4',
+            '--data',
+            'shapes',
+            '--n-per-class',
+            '600',
+            '--batch-size',
+            '64',
+            '--epochs',
+            '14',
+            '--blr',
+            '4e-3',
+            '--warmup-epochs',
+            '1',
+            '--layer-decay',
+            '1',
+            '--crop-min',
+            '0.9',
+            '--eval-every',
+            '14',
+            '--quiet',
+            '--device',
+            'cpu',
+        ],
+        out,
+        timeout=1800,
+    )
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert res['val_top1'] >= 80, res
 
 
 def test_gradient_accumulation_matches_the_large_batch(tmp_path):
-    args = ['pretrain', '--model', 'mae_vit_nano_patch8', '--data', 'shapes', '--n-per-class', '8', '--epochs', '2', '--blr', '1e-3',
-            '--log-every', '1', '--quiet', '--device', 'cpu', '--precision', 'fp32']
-    cli([*args, '--batch-size', '16'], tmp_path/'big')
-    cli([*args, '--batch-size', '8', '--accum-iter', '2'], tmp_path/'acc')
-    m1, m2 = pd.read_csv(tmp_path/'big'/'metrics.csv'), pd.read_csv(tmp_path/'acc'/'metrics.csv')
+    args = [
+        'pretrain',
+        '--model',
+        'mae_vit_nano_patch8',
+        '--data',
+        'shapes',
+        '--n-per-class',
+        '8',
+        '--epochs',
+        '2',
+        '--blr',
+        '1e-3',
+        '--log-every',
+        '1',
+        '--quiet',
+        '--device',
+        'cpu',
+        '--precision',
+        'fp32',
+    ]
+    cli([*args, '--batch-size', '16'], tmp_path / 'big')
+    cli([*args, '--batch-size', '8', '--accum-iter', '2'], tmp_path / 'acc')
+    m1, m2 = pd.read_csv(tmp_path / 'big' / 'metrics.csv'), pd.read_csv(tmp_path / 'acc' / 'metrics.csv')
     assert list(m1.step) == list(m2.step)
-    a, b = weights(tmp_path/'big'), weights(tmp_path/'acc')
-    # same samples and masks; only the order of float sums differs (AdamW normalises tiny gradients, so allow 1e-4;
+    a, b = weights(tmp_path / 'big'), weights(tmp_path / 'acc')
+    # same samples and masks; only the order of float sums differs (AdamW normalises tiny gradients, so allow
+    # 1e-4;
     # other masks (mask ratio 0.5 instead of 0.75) move them by 7e-4; measured here: 3e-5)
     assert max((a[k].float() - b[k].float()).abs().max().item() for k in a) < 1e-4
 
 
 def test_metrics_csv_is_one_table_whatever_the_logging(tmp_path):
-    "Checkpoints with nothing logged yet (log_every > save_every), evaluation rows between step rows, a kill and a resume: one readable table."
+    """Checkpoints with nothing logged yet (log_every > save_every), evaluation rows between step rows, a kill
+    and a resume: one readable table."""
     from occlusion_mim.train import METRIC_COLUMNS
-    args = ['finetune', '--model', 'vit_nano_patch8', '--data', 'shapes', '--n-per-class', '6', '--batch-size', '12', '--epochs', '2',
-            '--save-every', '1', '--log-every', '3', '--quiet', '--device', 'cpu']
-    out = tmp_path/'run'
+
+    args = [
+        'finetune',
+        '--model',
+        'vit_nano_patch8',
+        '--data',
+        'shapes',
+        '--n-per-class',
+        '6',
+        '--batch-size',
+        '12',
+        '--epochs',
+        '2',
+        '--save-every',
+        '1',
+        '--log-every',
+        '3',
+        '--quiet',
+        '--device',
+        'cpu',
+    ]
+    out = tmp_path / 'run'
     r = cli(args, out, env={'OCCLUSION_MIM_FAULT': 'step:2'}, check=False)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     cli(args, out)
-    m = pd.read_csv(out/'metrics.csv')
+    m = pd.read_csv(out / 'metrics.csv')
     assert list(m.columns) == METRIC_COLUMNS
-    assert list(m.step) == [3, 5, 6, 9, 10]                                        # 5 steps an epoch: log rows at 3, 6, 9; epoch rows at 5, 10
+    assert list(m.step) == [3, 5, 6, 9, 10]  # 5 steps an epoch: log rows at 3, 6, 9; epoch rows at 5, 10
     assert m.val_top1.notna().tolist() == [False, True, False, False, True]
 
 
 def test_persistent_workers_give_the_same_run(reference, tmp_path):
-    "Worker processes live for the whole run and take each epoch from the sampler: the same weights as loading in-process."
-    cli(BASE + ['--num-workers', '2'], tmp_path/'run')
-    assert_bitwise_equal(weights(tmp_path/'run'), weights(reference))
+    """Worker processes live for the whole run and take each epoch from the sampler: the same weights as
+    loading in-process."""
+    cli(BASE + ['--num-workers', '2'], tmp_path / 'run')
+    assert_bitwise_equal(weights(tmp_path / 'run'), weights(reference))
 
 
 def test_compile_option_reaches_the_step(tmp_path, monkeypatch):
     "--compile runs the training forwards through torch.compile (here with a counting backend, to stay fast)."
     from occlusion_mim.train import train, TrainConfig
+
     compiled, real = [], torch.compile
+
     def counting(gm, example_inputs):
-        compiled.append(len(example_inputs)); return gm.forward
+        compiled.append(len(example_inputs))
+        return gm.forward
+
     monkeypatch.setattr(torch, 'compile', lambda m, **kw: real(m, backend=counting))
-    r = train(TrainConfig(mode='pretrain', model='mae_vit_nano_patch8', data='shapes', n_per_class=2, batch_size=4, epochs=1,
-                          compile=True, quiet=True, device='cpu', out=str(tmp_path/'run')))
+    r = train(
+        TrainConfig(
+            mode='pretrain',
+            model='mae_vit_nano_patch8',
+            data='shapes',
+            n_per_class=2,
+            batch_size=4,
+            epochs=1,
+            compile=True,
+            quiet=True,
+            device='cpu',
+            out=str(tmp_path / 'run'),
+        )
+    )
     assert compiled, "the compiled forward was never called"
     assert r['step'] == 5 and r['loss'] == r['loss']

@@ -1,6 +1,7 @@
 """The siamese views through the real training loop (Appendix A): the extra source augmentations reach the
 encoder's input only; the target is computed from the clean shared crop. Checked by recording what the
 online encoder, the target and the similarity receive during `train()` on a dataset of known images."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,11 +14,12 @@ N, SIZE, P = 4, 32, 8
 
 class KnownImages(torch.utils.data.Dataset):
     "Four fixed uint8 images, no random transform: the clean batch the loop makes from them is known exactly."
+
     classes = ['a', 'b']
 
     def __init__(self):
         g = torch.Generator().manual_seed(0)
-        self.x = (torch.rand(N, 3, SIZE, SIZE, generator=g) * 200 + 40).to(torch.uint8)   # no black pixels
+        self.x = (torch.rand(N, 3, SIZE, SIZE, generator=g) * 200 + 40).to(torch.uint8)  # no black pixels
 
     def __len__(self):
         return N
@@ -26,7 +28,10 @@ class KnownImages(torch.utils.data.Dataset):
         return self.x[i], i % 2
 
 
-MEAN, STD = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+MEAN, STD = (
+    torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1),
+    torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1),
+)
 
 
 def normalize(x):
@@ -36,11 +41,15 @@ def normalize(x):
 def patchify(x, p):
     "(N, 3, H, W) -> (N, L, p*p*3) in MAE's order, written out independently of the package."
     n, c, h, w = x.shape
-    return x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1).reshape(n, (h // p) * (w // p), p * p * c)
+    return (
+        x.reshape(n, c, h // p, p, w // p, p)
+        .permute(0, 2, 4, 3, 5, 1)
+        .reshape(n, (h // p) * (w // p), p * p * c)
+    )
 
 
 def clean_batch(ds):
-    return normalize(to_dtype(ds.x, torch.float32, scale=True))   # uint8 -> [0, 1] as torchvision does
+    return normalize(to_dtype(ds.x, torch.float32, scale=True))  # uint8 -> [0, 1] as torchvision does
 
 
 def norm_pix(x):
@@ -50,15 +59,18 @@ def norm_pix(x):
 
 
 def same_rows(a, b):
-    "Every row of `a` equals, bitwise, some row of `b`, and the other way round (batch order is the sampler's)."
+    """Every row of `a` equals, bitwise, some row of `b`, and the other way round (batch order is the
+    sampler's)."""
     a, b = a.flatten(1), b.flatten(1)
-    return all(any(torch.equal(r, s) for s in b) for r in a) and all(any(torch.equal(r, s) for s in a) for r in b)
+    return all(any(torch.equal(r, s) for s in b) for r in a) and all(
+        any(torch.equal(r, s) for s in a) for r in b
+    )
 
 
 def black_patches(x):
     "Per image, the number of patches that are exactly the normalised black of the source mask."
     black = normalize(torch.zeros(1, 3, SIZE, SIZE))
-    eq = (x == black).all(1).float()                                                   # (N, H, W)
+    eq = (x == black).all(1).float()  # (N, H, W)
     return (F.avg_pool2d(eq[:, None], P)[:, 0] == 1).flatten(1).sum(1)
 
 
@@ -75,17 +87,30 @@ def record(monkeypatch):
 
     monkeypatch.setattr(models.ViTEncoder, 'forward_encoder', spy_encoder)
     for cls in (models.Reconstruction, models.Contrastive):
+
         def spy_similarity(self, latent, mask, ids_restore, target, _f=cls.forward):
             seen['similarity_target'].append(target.detach().clone())
             return _f(self, latent, mask, ids_restore, target)
+
         monkeypatch.setattr(cls, 'forward', spy_similarity)
     return seen
 
 
 def run(tmp_path, method, source_aug):
     ds = KnownImages()
-    train(mode='pretrain', model=f'{method}_vit_nano_patch8', dataset=ds, batch_size=N, epochs=1, blr=1e-3,
-          source_aug=source_aug, precision='fp32', device='cpu', quiet=True, out=str(tmp_path / 'run'))
+    train(
+        mode='pretrain',
+        model=f'{method}_vit_nano_patch8',
+        dataset=ds,
+        batch_size=N,
+        epochs=1,
+        blr=1e-3,
+        source_aug=source_aug,
+        precision='fp32',
+        device='cpu',
+        quiet=True,
+        out=str(tmp_path / 'run'),
+    )
     return ds
 
 
@@ -94,10 +119,12 @@ def test_mae_reconstructs_the_clean_crop(tmp_path, record, source_aug):
     ds = run(tmp_path, 'mae', source_aug)
     clean = clean_batch(ds)
     (online,), (target,) = record['online'], record['similarity_target']
-    assert same_rows(target, norm_pix(clean)), 'the reconstruction target is not the norm-pix patches of the clean crop'
+    assert same_rows(target, norm_pix(clean)), (
+        'the reconstruction target is not the norm-pix patches of the clean crop'
+    )
     assert not same_rows(online, clean), 'the source augmentation did not reach the encoder input'
     if source_aug == 'mask':
-        assert black_patches(online).tolist() == [12] * N           # 75% of the 16 patches blackened
+        assert black_patches(online).tolist() == [12] * N  # 75% of the 16 patches blackened
         assert black_patches(clean).tolist() == [0] * N
 
 

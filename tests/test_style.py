@@ -1,0 +1,25 @@
+"""The code reads as the guide asks: `ruff format` style, lines of at most 110 characters, one statement per
+line (no `;` chains, no `if x: y`), in the notebooks (the package's source), the tests, the benchmarks and
+the scripts. Fix with `ruff format nbs tests benchmarks scripts` and by wrapping what it cannot."""
+
+import subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = ['nbs', 'tests', 'benchmarks', 'scripts']
+
+
+def ruff(*args):
+    return subprocess.run(
+        [sys.executable, '-m', 'ruff', *args, *PATHS], cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def test_lines_and_statements():
+    r = ruff('check', '--select', 'E501,E701,E702,E703', '--output-format', 'concise')
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
+
+
+def test_formatted():
+    r = ruff('format', '--check')
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
