@@ -334,7 +334,7 @@ def adjust_hue(x, f):
 
 _JITTER_OPS = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
 
-
+# %% ../nbs/02_augment.ipynb #3d40fe02
 def color_stage(
     y,  # (B, 3, H, W)
     factors,  # (B, 4): brightness, contrast, saturation, hue
@@ -387,7 +387,7 @@ def color_group_into(
     dst.index_copy_(0, idx, color_group(src.index_select(0, idx), factors, order, hue_at, use_hue))
     return dst
 
-
+# %% ../nbs/02_augment.ipynb #67330711
 _compiled = {}
 
 
@@ -413,7 +413,7 @@ def _can_compile(device) -> bool:
     t = torch.device(device).type
     return t == 'cuda' or (t == 'cpu' and _cxx_available())
 
-
+# %% ../nbs/02_augment.ipynb #a975228d
 class ColorAugment:
     """Source augmentation: SimSiam colour, `ColorJitter(b, c, s, h)` with probability `p`, then grayscale
     with probability `grayscale_p`."""

@@ -414,7 +414,7 @@ def embedded_photo(
     a = _photo_array(name)
     return to_rgb(Image.fromarray(a))
 
-
+# %% ../nbs/01_data.ipynb #283085d2
 def list_images(
     folder,  # a folder; images are found recursively, in sorted order
 ) -> list[Path]:
@@ -468,7 +468,7 @@ def load_images(
         raise ValueError(f"n_images={n_images} but only {len(imgs)} readable images in {source}")
     return imgs, names
 
-
+# %% ../nbs/01_data.ipynb #07438779
 class RepeatedImages(Dataset):
     """A few in-memory images repeated to `epoch_length` samples; sample i is a fresh augmentation of image `i
     % n`, labelled `i % n`."""
@@ -621,7 +621,7 @@ def _two_colours(rng, min_diff: float = 0.35):
         if abs(lum @ a - lum @ b) >= min_diff:
             return a, b
 
-
+# %% ../nbs/01_data.ipynb #f94ae57b
 def render_shape_texture(
     shape: str,  # one of `SHAPES`
     texture: str,  # one of `TEXTURES`

@@ -128,7 +128,7 @@ def run_key(c: TrainConfig) -> str:
         d['init'] = f"run:{p.parent.name}" if (p.parent / 'done.json').exists() else f"file:{_file_hash(p)}"
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
-
+# %% ../nbs/08_experiments.ipynb #807967de
 @dataclasses.dataclass
 class Run:
     "A finished training run in the cache."
@@ -183,11 +183,11 @@ def _launch(launcher: str, c: TrainConfig):
         )
     return json.loads(r.stdout.strip().splitlines()[-1])
 
-
+# %% ../nbs/08_experiments.ipynb #15fe3733
 def run_cached(
     c: TrainConfig,  # the run; `out` is ignored (the cache decides)
     cache=None,  # cache folder (default: `cache_root()`)
-    verbose: bool = True,
+    verbose: bool = True,  # say what is trained or taken from the cache, and show a progress bar while training
     # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command; empty: in
     # this process
     launcher: str = '',
@@ -197,7 +197,7 @@ def run_cached(
     root = cache_root(cache)
     out = root / f"{c.mode}-{c.model}-{run_key(c)}"
     done = out / 'done.json'
-    c = dataclasses.replace(c, out=str(out))
+    c = dataclasses.replace(c, out=str(out), quiet=c.quiet or not verbose)
     if done.exists():
         if verbose:
             print(f"cached: {out.name}")
@@ -326,7 +326,6 @@ def pretrain_config(
         source_aug=source_aug,
         seed=seed,
         device=device,
-        quiet=True,
         **kw,
     )
 
@@ -343,7 +342,6 @@ def finetune_config(
         data=data,
         seed=seed,
         device=device,
-        quiet=True,
     )
     return TrainConfig(**{**kw, **recipe['finetune'], **over})
 

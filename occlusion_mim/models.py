@@ -80,7 +80,7 @@ def check_mask_ratio(mask_ratio, allow_zero: bool = True) -> float:
         raise ValueError(f"mask_ratio={mask_ratio!r} is outside {'[0, 1)' if allow_zero else '(0, 1)'}")
     return r
 
-
+# %% ../nbs/03_models.ipynb #4835b4a9
 def patchify(imgs, patch_size: int):
     "(N, C, H, W) -> (N, L, p*p*C) in MAE's order (row-major patches, each (kh, kw, c))."
     p = patch_size
@@ -110,7 +110,7 @@ def _init_linear(m):
         nn.init.ones_(m.weight)
         nn.init.zeros_(m.bias)
 
-
+# %% ../nbs/03_models.ipynb #7e8a7d86
 class ViTEncoder(nn.Module):
     """ViT encoder with MAE masking: `patch_embed`, `cls_token`, fixed `pos_embed`, `blocks`, `norm` (public
     MAE names)."""
@@ -605,7 +605,7 @@ class MAEDecoder(nn.Module):
         x = block_at_tokens(self.decoder_blocks[-1], x, ids_masked + 1)  # + 1: the CLS token comes first
         return self.decoder_pred(self.decoder_norm(x)), ids_masked
 
-
+# %% ../nbs/03_models.ipynb #a41f626f
 def block_at_tokens(blk: Block, x, idx):
     """A timm ViT `Block` on tokens `x` (N, T, C), evaluated only at the token indices `idx` (N, M): keys and
     values from every token."""
@@ -638,7 +638,7 @@ def block_at_tokens(blk: Block, x, idx):
     x = torch.gather(x, 1, at) + blk.drop_path1(blk.ls1(a.proj_drop(a.proj(o))))
     return x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x))))
 
-
+# %% ../nbs/03_models.ipynb #2d668795
 def masked_mse(pred, target, mask):
     "Mean over masked patches of the per-patch mean squared error (MAE's loss)."
     loss = ((pred - target) ** 2).mean(dim=-1)  # [N, L]
@@ -670,7 +670,7 @@ class Reconstruction(nn.Module):
         ).scatter(1, at, pm)
         return loss, pred
 
-
+# %% ../nbs/03_models.ipynb #f50562d0
 def mlp(num_layers: int, in_dim: int, hidden_dim: int, out_dim: int, last_bn: bool = True) -> nn.Sequential:
     "MoCo v3's projector / predictor: Linear (no bias) + BN + ReLU layers, the last with a BN without affine."
     layers = []
@@ -710,7 +710,7 @@ def normalized_l2(q, k):
     "BYOL's normalised L2: 2 - 2 cos(q, k), averaged."
     return (2 - 2 * F.cosine_similarity(q, k, dim=-1)).mean()
 
-
+# %% ../nbs/03_models.ipynb #d62f82b5
 class Contrastive(nn.Module):
     """D for C-MAE and MoCo v3: (decoder,) pool, projector, predictor; InfoNCE or normalised L2 against the
     target's projection."""
@@ -740,7 +740,7 @@ class Contrastive(nn.Module):
         )
         return loss, q
 
-
+# %% ../nbs/03_models.ipynb #92b835be
 class Classifier(nn.Module):
     """D for the supervised baseline: global average pooling, LayerNorm, linear head, cross-entropy (label
     smoothing optional)."""

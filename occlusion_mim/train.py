@@ -647,7 +647,7 @@ class TrainState:
     def optimizer(self) -> torch.optim.Optimizer:
         return self.step_fn.optimizer
 
-
+# %% ../nbs/05_train.ipynb #4cb77af8
 def _img_size(c: TrainConfig) -> int:
     from occlusion_mim.models import ARCHS
 

@@ -111,6 +111,8 @@ def main(argv=None):
                 shutil.copy2(f, g / f.name)
             for f in (out / r['notebook']).glob(f"{r['notebook']}_claims.csv"):
                 shutil.copy2(f, g / f.name)
+            # the executed notebook, so a reader sees the figures and claims in JupyterLab without running it
+            shutil.copy2(out / f"{r['notebook']}.ipynb", g / f"{r['notebook']}.ipynb")
         pd.DataFrame(rows).to_csv(g / 'run_all.csv', index=False)
         claims = [r for f in sorted(g.glob('*_claims.csv')) for r in pd.read_csv(f).to_dict('records')]
         if claims:  # one table of what these runs say about C1-C5

@@ -183,6 +183,11 @@ def test_run_all_executes_and_collects(tmp_path):
     assert list(runs.notebook) == ['fig1', 'fig3'] and runs.ok.all()
     for f in ('fig1.png', 'fig3.png', 'claims.md', 'run_all.csv'):
         assert (tmp_path / 'g' / f).stat().st_size > 0, f
+    # the executed notebooks sit next to the figures, with the figure and the claims in their outputs
+    nb = json.loads((tmp_path / 'g' / 'fig3.ipynb').read_text())
+    outputs = [o for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
+    assert any('image/png' in o.get('data', {}) for o in outputs)
+    assert any('C3' in str(o.get('data', {}).get('text/markdown', '')) for o in outputs)
     assert '| C3 |' in (tmp_path / 'g' / 'claims.md').read_text()
     assert (tmp_path / 'o' / 'fig3.ipynb').exists()
     bad = subprocess.run(
