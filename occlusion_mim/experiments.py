@@ -187,7 +187,7 @@ def _launch(launcher: str, c: TrainConfig):
 def run_cached(
     c: TrainConfig,  # the run; `out` is ignored (the cache decides)
     cache=None,  # cache folder (default: `cache_root()`)
-    verbose: bool = True,  # say what is trained or taken from the cache, and show a progress bar while training
+    verbose: bool = True,  # say what is trained or taken from the cache; a progress bar while training
     # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command; empty: in
     # this process
     launcher: str = '',
