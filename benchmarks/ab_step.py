@@ -40,7 +40,7 @@ print(json.dumps(dict(images_per_s=speed, loss=loss.item(), path=__import__('occ
 def run(root, a):
     env = dict(os.environ, PYTHONPATH=str(Path(root).resolve()))
     args = [sys.executable, '-c', CHILD, a.arch, str(a.batch), str(a.steps), a.precision]
-    r = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    r = subprocess.run(args, env=env, cwd=root, capture_output=True, text=True, check=True)
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out['path'].startswith(str(Path(root).resolve())), out['path']
     return out
