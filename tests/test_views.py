@@ -128,7 +128,7 @@ def test_mae_reconstructs_the_clean_crop(tmp_path, record, source_aug):
         assert black_patches(clean).tolist() == [0] * N
 
 
-@pytest.mark.parametrize('method', ['r_mae', 'c_mae'])
+@pytest.mark.parametrize('method', ['r_mae', 'c_mae', 'c_mae_masktoken'])
 @pytest.mark.parametrize('source_aug', ['mask', 'color'])
 def test_momentum_target_encodes_the_clean_crop(tmp_path, record, method, source_aug):
     ds = run(tmp_path, method, source_aug)
@@ -142,3 +142,27 @@ def test_without_source_augmentation_both_see_the_crop(tmp_path, record):
     ds = run(tmp_path, 'r_mae', 'none')
     clean = clean_batch(ds)
     assert same_rows(record['online'][0], clean) and same_rows(record['target_encoder'][0], clean)
+
+
+class BlackImages(KnownImages):
+    def __init__(self):
+        self.x = torch.zeros(N, 3, SIZE, SIZE, dtype=torch.uint8)
+
+
+def test_mocov3_views_are_made_in_pixel_space(tmp_path, record):
+    "Black images stay black through MoCo v3's crops and colour in pixel space (on normalised values: grey)."
+    train(
+        mode='pretrain',
+        model='mocov3_vit_nano_patch8',
+        dataset=BlackImages(),
+        batch_size=N,
+        epochs=1,
+        blr=1e-3,
+        precision='fp32',
+        device='cpu',
+        quiet=True,
+        out=str(tmp_path / 'run'),
+    )
+    assert len(record['online']) == 2 and record['online'][0].shape == (N, 3, SIZE, SIZE)
+    for view in record['online']:
+        assert (view * STD + MEAN).abs().max() < 1e-5
