@@ -14,7 +14,8 @@ from .core import check_choice, sample_seed
 
 # %% auto #0
 __all__ = ['as_features', 'gram_linear', 'gram_rbf', 'center_gram', 'cka_from_grams', 'linear_cka', 'rbf_cka',
-           'StreamingLinearCKA', 'mask_noise', 'masked_vs_full_cka', 'plot_cka']
+           'StreamingLinearCKA', 'jackknife_weights', 'linear_gram', 'gram_cka_weighted', 'jackknife_interval',
+           'mask_noise', 'masked_vs_full_cka', 'pixel_cka', 'plot_cka']
 
 # %% ../nbs/06_cka.ipynb #3b7a817d
 def _tensor(X, name: str) -> torch.Tensor:
@@ -342,6 +343,67 @@ class StreamingLinearCKA:
             _hsic_u(xty, sxy, nx, ny, n), _hsic_u(xtx, sxx, nx, nx, n), _hsic_u(yty, syy, ny, ny, n), True
         )
 
+# %% ../nbs/06_cka.ipynb #b0075a02
+def jackknife_weights(
+    n: int,  # number of images
+    groups: int = 50,  # G: leave-one-group-out resamples
+    seed: int = 0,  # the same (n, groups, seed) gives the same groups, for every model
+) -> torch.Tensor:
+    "(G, n) float64 weights: row g is 0 on the images of group g (a seeded random partition), 1 elsewhere."
+    n, groups = int(n), int(groups)
+    if groups < 2 or n < 2 * groups:
+        raise ValueError(f"jackknife needs 2 <= groups <= n / 2; got groups={groups} for n={n} images")
+    g = torch.Generator().manual_seed(sample_seed(seed, 8191))
+    group = torch.randperm(n, generator=g) % groups
+    return (group[None, :] != torch.arange(groups)[:, None]).double()
+
+
+def linear_gram(X) -> torch.Tensor:
+    "The (n, n) float64 Gram matrix `Xc Xcᵀ` of the column-centred features `X` (n, d)."
+    X = _tensor(X, 'X').double()
+    X = X - X.mean(0, keepdim=True)
+    return X @ X.T
+
+
+def _weighted_hsic(K, L, Wt, KW, LW, m):
+    "HSIC of each weighted sample (columns of `Wt`, (n, B); sizes `m`), from the closed form above."
+    a = (Wt * ((K * L) @ Wt)).sum(0)
+    b = (Wt * KW * LW).sum(0)
+    c = (Wt * KW).sum(0) * (Wt * LW).sum(0)
+    return a - 2 * b / m + c / m**2
+
+
+def gram_cka_weighted(
+    K,  # (n, n) Gram matrix of the first representation (`linear_gram`)
+    L,  # (n, n) Gram matrix of the second, over the same images
+    weights,  # (B, n) non-negative weights per image; a row of ones is the plain estimate
+) -> torch.Tensor:
+    "(B,) float64 linear CKA of each weighted sample of the images."
+    W = torch.as_tensor(weights, dtype=torch.float64, device=K.device)
+    if K.shape != L.shape or K.shape[0] != W.shape[1]:
+        raise ValueError(f"K {tuple(K.shape)}, L {tuple(L.shape)} and weights {tuple(W.shape)} disagree on n")
+    Wt, m = W.T, W.sum(1)
+    KW, LW = K @ Wt, L @ Wt
+    xy = _weighted_hsic(K, L, Wt, KW, LW, m)
+    xx = _weighted_hsic(K, K, Wt, KW, KW, m)
+    yy = _weighted_hsic(L, L, Wt, LW, LW, m)
+    return (xy / (xx * yy).sqrt()).cpu()
+
+
+def jackknife_interval(
+    estimate: float,  # the full-sample value
+    replicates,  # the G leave-one-group-out values (or the differences of two models' replicates)
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    "`(lo, hi, se)`: the normal interval `estimate ± z SE` with the delete-a-group jackknife's SE."
+    v = np.asarray(replicates, dtype=np.float64)
+    if len(v) < 2 or not np.isfinite(v).all():
+        raise ValueError(f"jackknife_interval needs >= 2 finite replicates; got {len(v)}: {v[:5]}")
+    G = len(v)
+    se = float(np.sqrt((G - 1) / G * ((v - v.mean()) ** 2).sum()))
+    z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor((1 + level) / 2)))
+    return estimate - z * se, estimate + z * se, se
+
 # %% ../nbs/06_cka.ipynb #7ec5fc1c
 def mask_noise(n: int, num_patches: int, seed: int = 0) -> torch.Tensor:
     "The protocol's (n, num_patches) mask noise for `seed`: the same for every model, on the CPU."
@@ -371,6 +433,21 @@ def _image_batches(images, batch_size):
         yield torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
 
 
+def _ci_rows(grams: dict, ratios, keys, groups: int, level: float, ci_seed: int) -> list[dict]:
+    """Rows (ratio, block, cka, cka_lo, cka_hi, cka_se, jack) from the Gram matrices {(ratio, block): K},
+    ratio 0.0 being the full images; `jack` holds the leave-one-group-out values."""
+    n = next(iter(grams.values())).shape[0]
+    W = torch.cat([torch.ones(1, n, dtype=torch.float64), jackknife_weights(n, groups, ci_seed)])
+    rows = []
+    for k in keys:
+        for r in ratios:
+            rep = gram_cka_weighted(grams[(r, k)], grams[(0.0, k)], W)
+            est, jack = rep[0].item(), rep[1:].numpy()
+            lo, hi, se = jackknife_interval(est, jack, level)
+            rows.append(dict(ratio=r, block=k, cka=est, cka_lo=lo, cka_hi=hi, cka_se=se, jack=jack))
+    return rows
+
+
 @torch.no_grad()
 def masked_vs_full_cka(
     model,  # a model from `create_model` (or a `ViTEncoder`)
@@ -387,8 +464,13 @@ def masked_vs_full_cka(
     threshold: float = 0.5,  # RBF bandwidth (kind='rbf')
     name: str | None = None,  # adds a `model` column with this name
     device=None,  # default: the model's device
+    ci: int = 0,  # > 0: jackknife interval over the images with this many groups (linear CKA only)
+    level: float = 0.95,  # the interval's level
+    ci_seed: int = 0,  # seeds the groups (the same for every model measured on the same images)
 ) -> pd.DataFrame:
-    "CKA between masked-image and full-image representations; one row per ratio (and block)."
+    """CKA between masked-image and full-image representations; one row per ratio (and block). With `ci`, also
+    its interval over the images (`cka_lo`, `cka_hi`, `cka_se`) and the leave-one-group-out values (`jack`,
+    for paired differences between models)."""
     from occlusion_mim.core import check_ratio
     from occlusion_mim.data import normalize as _norm
 
@@ -406,9 +488,12 @@ def masked_vs_full_cka(
     n = len(images)
     if n < (4 if debiased else 2):
         raise ValueError(f"masked_vs_full_cka needs at least {4 if debiased else 2} images; got {n}")
+    if ci and (kind != 'linear' or debiased):
+        raise ValueError(f"ci={ci} needs kind='linear' and debiased=False (the plain linear CKA)")
     noise = mask_noise(n, enc.num_patches, seed)
-    acc = {(r, k): StreamingLinearCKA() for r in ratios for k in keys} if kind == 'linear' else None
-    feats = {(r, k): [] for r in [0.0] + ratios for k in keys} if kind == 'rbf' else None
+    keep = kind == 'rbf' or ci > 0  # keep the features, else stream
+    acc = None if keep else {(r, k): StreamingLinearCKA() for r in ratios for k in keys}
+    feats = {(r, k): [] for r in [0.0] + ratios for k in keys} if keep else None
 
     def enc_at(x, r, nz):
         f = model.encode(
@@ -439,19 +524,97 @@ def masked_vs_full_cka(
                         feats[(r, k)].append(m[k].double().cpu())
     finally:
         model.train(was_training)
-    rows = []
-    for k in keys:
-        for r in ratios:
-            if acc is not None:
-                v = acc[(r, k)].value(debiased)
-            else:
-                v = rbf_cka(torch.cat(feats[(r, k)]), torch.cat(feats[(0.0, k)]), threshold, debiased)
-            rows.append(dict(ratio=r, block=k, cka=v))
+    if ci:
+        grams = {rk: linear_gram(torch.cat(f)) for rk, f in feats.items()}
+        rows = _ci_rows(grams, ratios, keys, ci, level, ci_seed)
+    else:
+        rows = []
+        for k in keys:
+            for r in ratios:
+                if acc is not None:
+                    v = acc[(r, k)].value(debiased)
+                else:
+                    v = rbf_cka(torch.cat(feats[(r, k)]), torch.cat(feats[(0.0, k)]), threshold, debiased)
+                rows.append(dict(ratio=r, block=k, cka=v))
     df = pd.DataFrame(rows).assign(
         kind=kind, debiased=debiased, pool=pool, mask_mode=mask_mode, n_images=n, seed=seed
     )
     if name is not None:
         df.insert(0, 'model', name)
+    return df
+
+# %% ../nbs/06_cka.ipynb #b0075a08
+def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:
+    "{ratio: (n, n) Gram} of the pixel features of the normalised images `x`, ratio 0.0 the full images."
+    from occlusion_mim.augment import random_masking
+    from occlusion_mim.models import patchify
+
+    n, L = noise.shape
+    grams = {}
+    for r in [0.0] + list(ratios):
+        vis = 1 - random_masking(noise, r)[1] if r > 0 else torch.ones(n, L, dtype=torch.float64)
+        vis = vis.to(x.device, torch.float64)
+        if pool == 'mean':
+            P = patchify(x, patch_size).double()
+            feats = (P * vis[..., None]).sum(1) / vis.sum(1, keepdim=True)
+            grams[r] = linear_gram(feats)
+            continue
+        K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
+        side = x.shape[-1] // patch_size  # patches in a row
+        for row in range(x.shape[-2] // patch_size):  # one row of patches at a time
+            band = x[:, :, row * patch_size : (row + 1) * patch_size].double()
+            P = patchify(band, patch_size)  # (n, W / p, p * p * 3)
+            P = P * vis[:, row * side : (row + 1) * side, None]
+            P = P.flatten(1)
+            P = P - P.mean(0, keepdim=True)
+            K += P @ P.T
+        grams[r] = K
+    return grams
+
+
+@torch.no_grad()
+def pixel_cka(
+    images,  # float images in [0, 1]: a tensor (N, 3, H, W) or a dataset of images / (image, label)
+    patch_size: int,  # the encoder's patch size (the masks are over its patches)
+    ratios=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+    seed: int = 0,  # mask seed: the same masks as `masked_vs_full_cka` with this seed
+    pool: str = 'mean',  # 'mean' of the visible patch vectors, or 'patches' (all, masked ones zero)
+    normalize: bool = True,  # ImageNet normalisation first, as for the encoders
+    ci: int = 0,  # > 0: jackknife interval over the images with this many groups, as `masked_vs_full_cka`
+    level: float = 0.95,
+    ci_seed: int = 0,
+    name: str | None = None,  # adds a `model` column (default 'pixels, mean' / 'pixels, patches')
+    device=None,
+) -> pd.DataFrame:
+    """The masked-vs-full linear CKA of the raw pixels: a baseline with nothing learned; rows as
+    `masked_vs_full_cka`."""
+    from occlusion_mim.core import check_ratio
+    from occlusion_mim.data import normalize as _norm
+
+    check_choice('pool', pool, ['mean', 'patches'])
+    ratios = [check_ratio('ratio', r) for r in ratios]
+    x = torch.cat(list(_image_batches(images, 256))).float()
+    if device is not None:
+        x = x.to(device)
+    H, W = x.shape[-2:]
+    if H % patch_size or W % patch_size:
+        raise ValueError(f"image size {H}x{W} is not divisible by patch_size={patch_size}")
+    if normalize:
+        x = _norm(x)
+    n, L = len(x), (H // patch_size) * (W // patch_size)
+    grams = _pixel_grams(x, patch_size, mask_noise(n, L, seed), ratios, pool)
+    if ci:
+        rows = _ci_rows({(r, 'pixels'): K for r, K in grams.items()}, ratios, ['pixels'], ci, level, ci_seed)
+    else:
+        ones = torch.ones(1, n, dtype=torch.float64)
+        rows = [
+            dict(ratio=r, block='pixels', cka=gram_cka_weighted(grams[r], grams[0.0], ones).item())
+            for r in ratios
+        ]
+    df = pd.DataFrame(rows).assign(
+        kind='linear', debiased=False, pool=pool, mask_mode='zero', n_images=n, seed=seed
+    )
+    df.insert(0, 'model', name or f'pixels, {pool}')
     return df
 
 # %% ../nbs/06_cka.ipynb #f2b13e5e
@@ -461,8 +624,9 @@ def plot_cka(
     ax=None,  # matplotlib axes (default: a new figure)
     title: str | None = None,
     styles: dict | None = None,  # per-line keyword arguments for `ax.plot`, keyed by hue value
+    band: bool = True,  # shade the interval (`cka_lo`, `cka_hi`) where the rows have one
 ):
-    "One CKA-vs-mask-ratio panel; returns the axes."
+    "One CKA-vs-mask-ratio panel, with interval bands; returns the axes."
     import matplotlib.pyplot as plt
 
     for c in ('ratio', 'cka'):
@@ -473,7 +637,7 @@ def plot_cka(
     groups = df.groupby(hue, sort=False) if hue is not None and hue in df.columns else [(None, df)]
     for key, g in groups:
         g = g.sort_values('ratio')
-        ax.plot(
+        (line,) = ax.plot(
             g.ratio,
             g.cka,
             marker='o',
@@ -481,10 +645,13 @@ def plot_cka(
             label=None if key is None else str(key),
             **(styles or {}).get(key, {}),
         )
+        if band and {'cka_lo', 'cka_hi'} <= set(g.columns) and g.cka_lo.notna().all():
+            ax.fill_between(g.ratio, g.cka_lo, g.cka_hi, color=line.get_color(), alpha=0.18, lw=0)
     ax.set_xlabel('mask ratio')
     ax.set_ylabel('CKA (masked vs full)')
     ax.set_xlim(0, 1)
-    ax.set_ylim(min(0, float(df.cka.min()) - 0.02), 1.02)
+    low = df.cka_lo.min() if band and 'cka_lo' in df.columns else df.cka.min()
+    ax.set_ylim(min(0, float(low) - 0.02), 1.02)
     ax.grid(alpha=0.3)
     if hue is not None and hue in df.columns:
         ax.legend(fontsize=8, frameon=False)
