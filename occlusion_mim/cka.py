@@ -448,6 +448,25 @@ def _ci_rows(grams: dict, ratios, keys, groups: int, level: float, ci_seed: int)
     return rows
 
 
+def _visible_pixel_mean(x, noise, ratio: float, patch_size: int) -> torch.Tensor:
+    "(n, p*p*3) float64 mean of the visible patches' pixel vectors of the images `x` under `noise`'s masks."
+    from occlusion_mim.augment import random_masking
+    from occlusion_mim.models import patchify
+
+    P = patchify(x, patch_size).double()
+    if ratio == 0:
+        return P.mean(1)
+    vis = (1 - random_masking(noise, ratio)[1]).to(P)
+    return (P * vis[..., None]).sum(1) / vis.sum(1, keepdim=True)
+
+
+def _residual(F: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
+    "`F` minus its least-squares fit on `Z` (with an intercept), in float64."
+    F = F.double() - F.double().mean(0)
+    Z = torch.cat([Z.double() - Z.double().mean(0), torch.ones(len(Z), 1, dtype=torch.float64)], 1)
+    return F - Z @ torch.linalg.lstsq(Z, F).solution
+
+
 @torch.no_grad()
 def masked_vs_full_cka(
     model,  # a model from `create_model` (or a `ViTEncoder`)
@@ -467,6 +486,9 @@ def masked_vs_full_cka(
     ci: int = 0,  # > 0: jackknife interval over the images with this many groups (linear CKA only)
     level: float = 0.95,  # the interval's level
     ci_seed: int = 0,  # seeds the groups (the same for every model measured on the same images)
+    # a probe of the protocol (needs `ci`): remove from each view's features their least-squares fit on the
+    # mean of that view's visible pixels, so only what the pixel mean does not explain is compared
+    regress_pixels: bool = False,
 ) -> pd.DataFrame:
     """CKA between masked-image and full-image representations; one row per ratio (and block). With `ci`, also
     its interval over the images (`cka_lo`, `cka_hi`, `cka_se`) and the leave-one-group-out values (`jack`,
@@ -490,6 +512,14 @@ def masked_vs_full_cka(
         raise ValueError(f"masked_vs_full_cka needs at least {4 if debiased else 2} images; got {n}")
     if ci and (kind != 'linear' or debiased):
         raise ValueError(f"ci={ci} needs kind='linear' and debiased=False (the plain linear CKA)")
+    if regress_pixels and not ci:
+        raise ValueError("regress_pixels=True needs ci > 0 (the features are kept to fit the regression)")
+    if regress_pixels and n <= 3 * enc.patch_size**2 + 1:
+        raise ValueError(
+            f"regress_pixels=True fits {3 * enc.patch_size**2 + 1} coefficients per feature; it needs more "
+            f"images than that, got {n}"
+        )
+    pix = {r: [] for r in [0.0] + ratios}
     noise = mask_noise(n, enc.num_patches, seed)
     keep = kind == 'rbf' or ci > 0  # keep the features, else stream
     acc = None if keep else {(r, k): StreamingLinearCKA() for r in ratios for k in keys}
@@ -512,6 +542,9 @@ def masked_vs_full_cka(
             nz = noise[start : start + len(x)].to(dev)
             start += len(x)
             full = enc_at(x, 0.0, None)
+            if regress_pixels:
+                for r in pix:
+                    pix[r].append(_visible_pixel_mean(x, nz, r, enc.patch_size).cpu())
             if feats is not None:
                 for k in keys:
                     feats[(0.0, k)].append(full[k].double().cpu())
@@ -525,7 +558,10 @@ def masked_vs_full_cka(
     finally:
         model.train(was_training)
     if ci:
-        grams = {rk: linear_gram(torch.cat(f)) for rk, f in feats.items()}
+        feats = {rk: torch.cat(f) for rk, f in feats.items()}
+        if regress_pixels:
+            feats = {(r, k): _residual(f, torch.cat(pix[r])) for (r, k), f in feats.items()}
+        grams = {rk: linear_gram(f) for rk, f in feats.items()}
         rows = _ci_rows(grams, ratios, keys, ci, level, ci_seed)
     else:
         rows = []
@@ -539,6 +575,8 @@ def masked_vs_full_cka(
     df = pd.DataFrame(rows).assign(
         kind=kind, debiased=debiased, pool=pool, mask_mode=mask_mode, n_images=n, seed=seed
     )
+    if regress_pixels:
+        df['regress_pixels'] = True
     if name is not None:
         df.insert(0, 'model', name)
     return df
@@ -555,9 +593,7 @@ def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:
         vis = 1 - random_masking(noise, r)[1] if r > 0 else torch.ones(n, L, dtype=torch.float64)
         vis = vis.to(x.device, torch.float64)
         if pool == 'mean':
-            P = patchify(x, patch_size).double()
-            feats = (P * vis[..., None]).sum(1) / vis.sum(1, keepdim=True)
-            grams[r] = linear_gram(feats)
+            grams[r] = linear_gram(_visible_pixel_mean(x, noise.to(x.device), r, patch_size))
             continue
         K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
         side = x.shape[-1] // patch_size  # patches in a row

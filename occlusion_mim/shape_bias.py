@@ -7,6 +7,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/shape_bias.html.md"""
 # %% ../nbs/07_shape_bias.ipynb #8895cd8a
 from __future__ import annotations
 import dataclasses
+import math
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -24,8 +25,8 @@ from occlusion_mim.data import (
 )
 
 # %% auto #0
-__all__ = ['label_space', 'num_outputs', 'category_probabilities', 'decide', 'load_stimuli', 'ShapeBias', 'shape_bias',
-           'plot_shape_bias']
+__all__ = ['label_space', 'num_outputs', 'category_probabilities', 'decide', 'load_stimuli', 'ShapeBias', 'wilson_interval',
+           'shape_bias', 'plot_shape_bias']
 
 # %% ../nbs/07_shape_bias.ipynb #a5f3888c
 def label_space(
@@ -138,6 +139,27 @@ class ShapeBias:
             f"ShapeBias(mean={self.mean:.4f}, category_mean={self.category_mean:.4f}, "
             f"{len(self.trials)} trials, {len(self.categories)} categories)"
         )
+
+    @property
+    def decided(self) -> int:
+        "Trials decided for the shape or the texture: the denominator of `mean`."
+        return int(self.per_category.n_shape.sum() + self.per_category.n_texture.sum())
+
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Wilson score interval of `mean`, a proportion of the decided trials (each trial counted as an
+        independent draw; NaNs where nothing was decided)."""
+        return wilson_interval(int(self.per_category.n_shape.sum()), self.decided, level)
+
+
+def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    "The Wilson score interval of a proportion k / n (stays inside [0, 1], sensible at 0 and n)."
+    if n <= 0:
+        return float('nan'), float('nan')
+    z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor((1 + level) / 2)))
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
 
 
 def _logits_fn(model_or_fn):

@@ -118,8 +118,6 @@ def main(argv=None):
         if claims:  # one table of what these runs say about C1-C5
             from occlusion_mim.experiments import claims_markdown
 
-            for r in claims:
-                r['holds'] = None if pd.isna(r['holds']) else bool(r['holds'])
             (g / 'claims.md').write_text(
                 f"Claims tested by the {a.preset}-preset run (from the notebooks' last cells):\n\n"
                 + claims_markdown(claims)

@@ -12,8 +12,18 @@ TINY = {
     'fig1.ipynb': dict(
         n_images=2, size=64, patch_size=8, augmentations='mask;cutmix;color;mask+cutmix+color'
     ),
-    'fig2.ipynb': dict(one_image_epochs=1, full_epochs=1, finetune_epochs=1, cka_images=24, epoch_length=64),
-    'fig3.ipynb': dict(epochs=[1, 2], finetune_epochs=1, cka_images=24, epoch_length=64),
+    'fig2.ipynb': dict(
+        one_image_epochs=1,
+        full_epochs=1,
+        finetune_epochs=1,
+        cka_images=24,
+        epoch_length=64,
+        ci=6,
+        top1_images=200,
+    ),
+    'fig3.ipynb': dict(
+        epochs=[1, 2], finetune_epochs=1, cka_images=24, epoch_length=64, ci=6, top1_images=200
+    ),
     'fig4.ipynb': dict(full_epochs=1, finetune_epochs=1, n_per_pair=1),
     'tab_aug.ipynb': dict(compositions='none;mask+cutmix+color', pretrain_epochs=1, finetune_epochs=1),
 }
@@ -93,10 +103,19 @@ def test_fig3_data_and_claims(tmp_path):
     out = run('fig3.ipynb', tmp_path, **TINY['fig3.ipynb'])
     df, runs = pd.read_csv(out / 'fig3.csv'), pd.read_csv(out / 'fig3_runs.csv')
     assert set(runs.panel) == {'1E', '2E', '1E+aug', '2E+aug'}
-    assert len(df) == 4 * 2 * 9 and df.cka.between(-1e-9, 1 + 1e-9).all()  # 4 runs x (PT, FT) x 9 ratios
-    assert runs.ft_top1.between(0, 100).all()
+    # 4 runs x (PT, FT) x 9 ratios, and the three baselines x 9 ratios
+    assert len(df) == (4 * 2 + 3) * 9 and df.cka.between(-1e-9, 1 + 1e-9).all()
+    assert set(df.model) == {'PT', 'FT', 'untrained', 'pixels, mean', 'pixels, patches'}
+    assert ((df.cka_lo < df.cka) & (df.cka < df.cka_hi)).all()  # every value has its interval
+    assert (runs.ft_n == 200).all()  # top-1 on the held-out images asked for
     claims = pd.read_csv(out / 'fig3_claims.csv')
-    assert list(claims.claim) == ['C3', 'C4'] and claims.holds.isin([True, False]).all()
+    assert list(claims.claim) == ['C3', 'C4']
+    assert claims.verdict.isin(['supported', 'contradicted', 'inconclusive']).all()
+    base = runs[~runs.aug].sort_values('epochs')
+    c3 = claims.set_index('claim').loc['C3']  # its shown effect: the change of PT mean CKA, recomputed here
+    assert (
+        abs(c3.estimate - (base.pt_cka.iloc[-1] - base.pt_cka.iloc[0])) < 1e-9 and c3.lo < c3.estimate < c3.hi
+    )
     m = json.loads((out / 'manifest.json').read_text())
     assert m['params']['epochs_used'] == [1, 2]
 
@@ -171,6 +190,10 @@ def test_run_all_executes_and_collects(tmp_path):
             'cka_images=24',
             '-p',
             'epoch_length=64',
+            '-p',
+            'ci=6',
+            '-p',
+            'top1_images=200',
             '-p',
             f'cache_dir={cache}',
         ],
