@@ -13,16 +13,16 @@ import pandas as pd
 import torch
 from .core import output_dir, atomic_write_text, check_choice
 from .train import TrainConfig, train, check_config, build_model, load_checkpoint
-from .data import EvalTransform
+from .data import EvalTransform, SHAPES
 from .models import parse_model_name, ARCHS
 
 # %% auto #0
-__all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'CI_GROUPS', 'BASELINE_STYLES', 'RECIPES', 'Z95', 'VERDICTS',
+__all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'CI_GROUPS', 'BASELINE_STYLES', 'RECIPES', 'Z95', 'VERDICTS', 'PROBES',
            'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'run_key', 'Run', 'cli_args',
-           'run_cached', 'eval_images', 'baselines_cka', 'heldout_top1', 'few_images', 'pretrain_config',
-           'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se',
-           'diff_interval', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 'claims_markdown',
-           'save_outputs']
+           'run_cached', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images',
+           'pretrain_config', 'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat',
+           'cka_diff', 'top1_se', 'diff_interval', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5',
+           'claims_markdown', 'protocol_probe', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -151,6 +151,21 @@ class Run:
     def top1(self) -> float | None:
         return self.result.get('val_top1')
 
+    @property
+    def classes(self) -> list[str]:
+        """A classifier run's class ids in output order, as its run.json records them (`classes_used`). Runs
+        from before that was recorded: the generated shapes' fixed list when trained on them (a constant of
+        the code, it cannot drift), else an error naming the file."""
+        man = json.loads((self.path / 'run.json').read_text())['params']
+        if man.get('classes_used'):
+            return list(man['classes_used'])
+        if self.config.data == 'shapes' and man.get('num_classes_used') == len(SHAPES):
+            return list(SHAPES)
+        raise ValueError(
+            f"{self.path / 'run.json'} records no classes_used (the classifier's class list); fine-tune "
+            f"again (delete {self.path}) or give the label space explicitly"
+        )
+
     def model(self, device='cpu'):
         "The trained model (eval mode) on `device`."
         man = json.loads((self.path / 'run.json').read_text())['params']
@@ -249,6 +264,15 @@ def eval_images(
 CI_GROUPS = 50  # jackknife groups of the CKA intervals (10 images each at the default 500)
 
 
+def untrained_model(arch: str, seed: int = 0, device='cpu'):
+    "The MAE model of `arch` as initialised from `seed`, in eval mode (leaves the global random state alone)."
+    from occlusion_mim.models import create_model
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return create_model(f'mae_{arch}').to(device).eval()
+
+
 def baselines_cka(
     arch: str,  # an `ARCHS` name, e.g. the recipe's 'vit_micro_patch4'
     images,  # the evaluation images, as given to `masked_vs_full_cka`
@@ -260,11 +284,8 @@ def baselines_cka(
     """CKA rows of the untrained encoder ('untrained') and the pixel baselines ('pixels, mean', 'pixels,
     patches')."""
     from occlusion_mim.cka import masked_vs_full_cka, pixel_cka
-    from occlusion_mim.models import create_model
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        enc = create_model(f'mae_{arch}').to(device)
+    enc = untrained_model(arch, seed, device)
     kw = dict(seed=seed, ci=ci)
     p = ARCHS[arch]['patch_size']
     return pd.concat(
@@ -693,6 +714,51 @@ def claims_markdown(rows: list[dict]) -> str:
             f"{r['evidence']} |"
         )
     return '\n'.join(lines)
+
+# %% ../nbs/08_experiments.ipynb #c1a1b015
+PROBES = {
+    'mean pool, final layer (the protocol)': dict(),
+    'CLS token': dict(pool='cls'),
+    'mean pool, per block': dict(blocks='all'),
+    'mean pool, pixel-mean fit removed': dict(regress_pixels=True),
+    'debiased CKA (no interval)': dict(debiased=True),
+}
+
+
+def protocol_probe(
+    models: dict,  # {name: trained model}
+    untrained,  # the same architecture untrained (`untrained_model`)
+    images,
+    seed: int = 0,
+    ci: int = CI_GROUPS,
+    probes: dict = PROBES,  # {label: keyword arguments of `masked_vs_full_cka`}
+) -> pd.DataFrame:
+    """One row per (probe, block, model): mean CKA, the untrained encoder's, their paired difference and its
+    interval."""
+    from occlusion_mim.cka import masked_vs_full_cka
+
+    rows = []
+    for label, kw in probes.items():
+        kw = {**dict(seed=seed, ci=0 if kw.get('debiased') else ci, batch_size=128), **kw}
+        u = masked_vs_full_cka(untrained, images, **kw)
+        for name, model in models.items():
+            d = masked_vs_full_cka(model, images, **kw)
+            for blk in d.block.unique():
+                a, b = d[d.block == blk], u[u.block == blk]
+                est, lo, hi = cka_diff(a, b) if kw['ci'] else (a.cka.mean() - b.cka.mean(), np.nan, np.nan)
+                rows.append(
+                    dict(
+                        protocol=label + ('' if blk == 'final' else f', block {blk}'),
+                        model=name,
+                        cka=a.cka.mean(),
+                        untrained=b.cka.mean(),
+                        diff=est,
+                        lo=lo,
+                        hi=hi,
+                        separates=None if np.isnan(lo) else bool(lo > 0 or hi < 0),
+                    )
+                )
+    return pd.DataFrame(rows)
 
 # %% ../nbs/08_experiments.ipynb #324c825c
 def save_outputs(

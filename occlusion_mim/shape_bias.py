@@ -25,16 +25,19 @@ from occlusion_mim.data import (
 )
 
 # %% auto #0
-__all__ = ['label_space', 'num_outputs', 'category_probabilities', 'decide', 'load_stimuli', 'ShapeBias', 'wilson_interval',
-           'shape_bias', 'plot_shape_bias']
+__all__ = ['label_space', 'label_space_of_classes', 'num_outputs', 'category_probabilities', 'decide', 'load_stimuli',
+           'ShapeBias', 'wilson_interval', 'shape_bias', 'plot_shape_bias']
 
 # %% ../nbs/07_shape_bias.ipynb #a5f3888c
 def label_space(
-    name,  # 'imagenet', 'imagenet100', 'shapes', or a dict {category: [output indices]}
+    # 'imagenet', 'imagenet100', 'shapes', class ids in output order (a list), or {category: [output indices]}
+    name,
 ) -> dict[str, list[int]]:
     "For each cue-conflict category the classifier can output, the indices of its outputs that belong to it."
     if isinstance(name, dict):
         return {str(k): [int(i) for i in v] for k, v in name.items() if len(v)}
+    if isinstance(name, (list, tuple)):
+        return label_space_of_classes(name)
     check_choice('label_space', name, ['imagenet', 'imagenet100', 'shapes'])
     if name == 'shapes':
         return {c: [i] for i, c in enumerate(SHAPES)}
@@ -47,8 +50,34 @@ def label_space(
     return {c: v for c, v in out.items() if v}
 
 
+def label_space_of_classes(
+    classes,  # the classifier's class ids in output order: WordNet ids, or generated shape names
+) -> dict[str, list[int]]:
+    "The label space of a classifier whose output i is `classes[i]`; an unknown id is an error naming it."
+    classes = [str(c) for c in classes]
+    if not classes:
+        raise ValueError("the classifier's class list is empty: no label space can be built")
+    if all(c in SHAPES for c in classes):
+        return {c: [classes.index(c)] for c in SHAPES if c in classes}
+    wnids = imagenet_wnids()
+    unknown = [c for c in classes if c not in set(wnids)]
+    if unknown:
+        raise ValueError(
+            f"class id(s) {unknown[:5]}{' ...' if len(unknown) > 5 else ''} are neither ImageNet WordNet ids "
+            f"nor generated shape names ({', '.join(SHAPES)}); the cue-conflict label space cannot be built"
+        )
+    category = {wnids[i]: c for c, ii in cue_conflict_imagenet_indices().items() for i in ii}
+    out = {c: [] for c in cue_conflict_imagenet_indices()}
+    for i, w in enumerate(classes):
+        if w in category:
+            out[category[w]].append(i)
+    return {c: v for c, v in out.items() if v}
+
+
 def num_outputs(name) -> int | None:
     "The classifier width a named label space expects (None for a dict)."
+    if isinstance(name, (list, tuple)):
+        return len(name)
     return (
         {'imagenet': 1000, 'imagenet100': 100, 'shapes': len(SHAPES)}.get(name)
         if isinstance(name, str)

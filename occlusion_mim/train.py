@@ -752,7 +752,8 @@ def restore(s: TrainState) -> TrainState:
 
 
 def write_run_json(s: TrainState):
-    "run.json: the options, and what they resolved to (classes, processes, device, precision, batch, lr)."
+    """run.json: the options, and what they resolved to (classes in output order, processes, device,
+    precision, batch, lr)."""
     if s.rank != 0:
         return
     c = s.c
@@ -768,6 +769,8 @@ def write_run_json(s: TrainState):
             lr=s.base_lr,
             steps_per_epoch=s.steps_per_epoch,
             init_note=s.init_note,
+            # a classifier's output order: class i is classes_used[i] (WordNet ids for ImageNet folders)
+            classes_used=[str(k) for k in getattr(s.data, 'classes', [])] if c.mode != 'pretrain' else None,
         ),
     )
 
