@@ -21,8 +21,8 @@ __all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'CI_GROUPS', 'BASELINE_ST
            'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'run_key', 'Run', 'cli_args',
            'run_cached', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images',
            'pretrain_config', 'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat',
-           'cka_diff', 'top1_se', 'diff_interval', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5',
-           'claims_markdown', 'protocol_probe', 'save_outputs']
+           'cka_diff', 'top1_se', 'diff_interval', 'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5',
+           't975', 'combine_seeds', 'claims_table', 'claims_markdown', 'protocol_probe', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -528,6 +528,22 @@ def _fmt(c: dict, digits: int = 3) -> str:
     )
 
 
+def _threshold_text(c: dict) -> str:
+    if c.get('within') is not None:
+        return f"|{c['test'].split(' within')[0]}| <= {c['within']}"
+    return f"{c['test']} {'>' if c.get('above', True) else '<'} {c['threshold']}"
+
+
+def judge(c: dict) -> str:
+    "A condition's verdict from its interval: against a threshold (`above`), or inside ±`within`."
+    if c.get('within') is not None:
+        w, lo, hi = c['within'], c['lo'], c['hi']
+        if -w <= lo and hi <= w:
+            return 'supported'
+        return 'contradicted' if lo > w or hi < -w else 'inconclusive'
+    return verdict(c['lo'], c['hi'], c['threshold'], c.get('above', True))
+
+
 def _row(
     claim: str, statement: str, conds: list[dict], seeds: int = 1, digits: int = 3, main: int = 0
 ) -> dict:
@@ -535,6 +551,8 @@ def _row(
     v = combine(c['verdict'] for c in conds)
     m = conds[main]
     return dict(
+        conditions=conds,
+        main=main,
         claim=claim,
         statement=statement,
         verdict=v,
@@ -544,9 +562,7 @@ def _row(
         lo=m['lo'],
         hi=m['hi'],
         seeds=int(seeds),
-        thresholds='; '.join(
-            f"{c['test']} {'>' if c.get('above', True) else '<'} {c['threshold']}" for c in conds
-        ),
+        thresholds='; '.join(_threshold_text(c) for c in conds),
         evidence='; '.join(_fmt(c, digits) for c in conds),
     )
 
@@ -677,22 +693,9 @@ def claim_c5(
     conds = [_cond(f'{k} - supervised', d(k, 'supervised'), 0.0) for k in need[1:]]
     conds += [_cond(f'{y} - {x}', d(y, x), 0.0) for x in ('mae', 'r_mae') for y in ('mocov3', 'c_mae')]
     close = d('c_mae', 'mocov3')
-    gap = max(abs(close[1]), abs(close[2]))
-    v = (
-        'supported'
-        if gap <= 0.05
-        else ('contradicted' if close[1] > 0.05 or close[2] < -0.05 else 'inconclusive')
-    )
-    conds.append(
-        dict(
-            test='c_mae - mocov3 within ±0.05',
-            est=close[0],
-            lo=close[1],
-            hi=close[2],
-            threshold=0.05,
-            verdict=v,
-        )
-    )
+    c = dict(test='c_mae - mocov3 within ±0.05', est=close[0], lo=close[1], hi=close[2], threshold=0.05)
+    c['within'] = 0.05
+    conds.append({**c, 'verdict': judge(c)})
     return _row(
         'C5',
         'shape bias: supervised lowest; MAE, R-MAE below MoCo v3, C-MAE; C-MAE within 0.05 of MoCo v3',
@@ -700,6 +703,74 @@ def claim_c5(
         seeds,
         main=len(conds) - 1,
     )
+
+
+# two-sided 95% quantiles of Student's t for 1-30 degrees of freedom
+_T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+)
+_T975 += (
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
+
+
+def t975(df: int) -> float:
+    "The 0.975 quantile of Student's t with `df` degrees of freedom (a table to 30, then Cornish-Fisher)."
+    if df < 1:
+        raise ValueError(f"t975 needs at least 1 degree of freedom; got {df}")
+    if df <= 30:
+        return _T975[df - 1]
+    return Z95 + (Z95**3 + Z95) / (4 * df)
+
+
+def combine_seeds(rows: list[dict]) -> dict:
+    """One claim measured once per seed, combined: each condition's effect averaged over the seeds, with the
+    interval mean ± t(S-1) sd / sqrt(S) from the spread between seeds (training, evaluation images and masks
+    all change with the seed, so that spread holds every source of variation); one seed: the row itself."""
+    rows = list(rows)
+    if len(rows) == 1 or any(r['verdict'] == 'not tested' for r in rows):
+        return rows[0]
+    S, r0 = len(rows), rows[0]
+    conds = []
+    for parts in zip(*(r['conditions'] for r in rows)):
+        e = np.array([p['est'] for p in parts], dtype=float)
+        half = t975(S - 1) * e.std(ddof=1) / math.sqrt(S)
+        c = {**parts[0], 'est': float(e.mean()), 'lo': float(e.mean() - half), 'hi': float(e.mean() + half)}
+        conds.append({**c, 'verdict': judge(c)})
+    return _row(r0['claim'], r0['statement'], conds, seeds=S, main=r0['main'])
+
+
+def claims_table(rows: list[dict]) -> pd.DataFrame:
+    "The claim rows as a table for CSV (without the per-condition dicts, which `evidence` spells out)."
+    return pd.DataFrame(rows).drop(columns=['conditions', 'main'], errors='ignore')
 
 
 def claims_markdown(rows: list[dict]) -> str:
