@@ -120,6 +120,21 @@ def test_fig3_data_and_claims(tmp_path):
     assert m['params']['epochs_used'] == [1, 2]
 
 
+def test_fig3_seeds_are_combined(tmp_path):
+    "Two seeds: every run and measurement repeats per seed; each claim's effect is the mean over the seeds."
+    out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'seeds': 2, 'with_aug': False})
+    runs = pd.read_csv(out / 'fig3_runs.csv')
+    assert sorted(set(runs.seed)) == [0, 1] and len(runs) == 4
+    change = [
+        r.sort_values('epochs').pt_cka.iloc[-1] - r.sort_values('epochs').pt_cka.iloc[0]
+        for _, r in runs.groupby('seed')
+    ]
+    c3 = pd.read_csv(out / 'fig3_claims.csv').set_index('claim').loc['C3']
+    assert c3.seeds == 2 and abs(c3.estimate - sum(change) / 2) < 1e-9
+    half = 12.706 * abs(change[0] - change[1]) / 2**0.5 / 2**0.5  # t(1) x sd / sqrt(2)
+    assert abs((c3.hi - c3.lo) / 2 - half) < 1e-9
+
+
 def test_fig3_int_epochs_means_two_panels(tmp_path):
     out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'epochs': 4, 'with_aug': False})
     assert list(pd.read_csv(out / 'fig3_runs.csv').panel) == ['1E', '4E']
