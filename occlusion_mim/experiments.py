@@ -809,7 +809,11 @@ def protocol_probe(
     from occlusion_mim.cka import masked_vs_full_cka
 
     rows = []
+    need = 3 * untrained.encoder.patch_size**2 + 2  # images the pixel-mean regression needs
     for label, kw in probes.items():
+        if kw.get('regress_pixels') and len(images) < need:
+            rows += [dict(protocol=label, model=m, note=f'needs >= {need} images') for m in models]
+            continue
         kw = {**dict(seed=seed, ci=0 if kw.get('debiased') else ci, batch_size=128), **kw}
         u = masked_vs_full_cka(untrained, images, **kw)
         for name, model in models.items():
