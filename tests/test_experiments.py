@@ -25,7 +25,9 @@ TINY = {
         epochs=[1, 2], finetune_epochs=1, cka_images=24, epoch_length=64, ci=6, top1_images=200
     ),
     'fig4.ipynb': dict(full_epochs=1, finetune_epochs=1, n_per_pair=1),
-    'tab_aug.ipynb': dict(compositions='none;mask+cutmix+color', pretrain_epochs=1, finetune_epochs=1),
+    'tab_aug.ipynb': dict(
+        compositions='none;mask+cutmix+color', pretrain_epochs=1, finetune_epochs=1, top1_images=200
+    ),
 }
 CACHE = {}
 
