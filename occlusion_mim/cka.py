@@ -590,11 +590,11 @@ def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:
     n, L = noise.shape
     grams = {}
     for r in [0.0] + list(ratios):
-        vis = 1 - random_masking(noise, r)[1] if r > 0 else torch.ones(n, L, dtype=torch.float64)
-        vis = vis.to(x.device, torch.float64)
         if pool == 'mean':
             grams[r] = linear_gram(_visible_pixel_mean(x, noise.to(x.device), r, patch_size))
             continue
+        vis = 1 - random_masking(noise, r)[1] if r > 0 else torch.ones(n, L, dtype=torch.float64)
+        vis = vis.to(x.device, torch.float64)
         K = torch.zeros(n, n, dtype=torch.float64, device=x.device)
         side = x.shape[-1] // patch_size  # patches in a row
         for row in range(x.shape[-2] // patch_size):  # one row of patches at a time
