@@ -22,7 +22,8 @@ __all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'CI_GROUPS', 'BASELINE_ST
            'run_cached', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images',
            'pretrain_config', 'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat',
            'cka_diff', 'top1_se', 'diff_interval', 'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5',
-           't975', 'combine_seeds', 'claims_table', 'claims_markdown', 'protocol_probe', 'save_outputs']
+           't975', 'combine_seeds', 'claims_table', 'claims_markdown', 'top1_interval', 'protocol_probe',
+           'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -785,6 +786,20 @@ def claims_markdown(rows: list[dict]) -> str:
             f"{r['evidence']} |"
         )
     return '\n'.join(lines)
+
+# %% ../nbs/08_experiments.ipynb #c1a1b031
+def top1_interval(top1s, ns, level_z: float = Z95) -> tuple[float, float, float]:
+    "`(mean, lo, hi)` of top-1 values in % (one per seed) measured on `ns` images each."
+    t = np.asarray(list(top1s), dtype=float)
+    n = np.broadcast_to(np.asarray(ns), t.shape)
+    if t.size == 0:
+        raise ValueError("top1_interval needs at least one value")
+    m = float(t.mean())
+    if t.size == 1:
+        half = level_z * top1_se(m, int(n[0]))
+    else:
+        half = t975(t.size - 1) * t.std(ddof=1) / math.sqrt(t.size)
+    return m, float(m - half), float(m + half)
 
 # %% ../nbs/08_experiments.ipynb #c1a1b015
 PROBES = {

@@ -137,6 +137,18 @@ def test_fig3_seeds_are_combined(tmp_path):
     assert abs((c3.hi - c3.lo) / 2 - half) < 1e-9
 
 
+def test_tab_aug_seeds_are_combined(tmp_path):
+    "Two seeds: each cell's top-1 is the mean of its runs, its interval t(1) x sd / sqrt(2) around it."
+    p = {**TINY['tab_aug.ipynb'], 'methods': 'mae', 'compositions': 'none', 'seeds': 2}
+    out = run('tab_aug.ipynb', tmp_path, **p)
+    runs, cells = pd.read_csv(out / 'tab_aug.csv'), pd.read_csv(out / 'tab_aug_cells.csv')
+    assert sorted(runs.seed) == [0, 1] and runs.ft_run.nunique() == 2 and (runs.top1_n == 200).all()
+    cell = cells.set_index(['method', 'composition']).loc[('mae', 'none')]
+    assert cell.seeds == 2 and abs(cell.top1 - runs.top1.mean()) < 1e-9
+    half = 12.706 * abs(runs.top1.iloc[0] - runs.top1.iloc[1]) / 2**0.5 / 2**0.5
+    assert abs((cell.hi - cell.lo) / 2 - half) < 1e-9 and abs((cell.hi + cell.lo) / 2 - cell.top1) < 1e-9
+
+
 def test_fig3_int_epochs_means_two_panels(tmp_path):
     out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'epochs': 4, 'with_aug': False})
     assert list(pd.read_csv(out / 'fig3_runs.csv').panel) == ['1E', '4E']
