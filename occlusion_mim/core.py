@@ -66,6 +66,13 @@ def check_range(
     return a, b
 
 # %% ../nbs/00_core.ipynb #229cab67
+def _umask() -> int:
+    "The process's umask (read by setting it and setting it back)."
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
+
+
 @contextlib.contextmanager
 def atomic_path(
     path,  # the final destination
@@ -74,6 +81,7 @@ def atomic_path(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())  # the mode a plain write gives (mkstemp makes it 0600)
     os.close(fd)
     tmp = Path(tmp)
     try:

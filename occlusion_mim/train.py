@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #147201ec
 from __future__ import annotations
-import os, re, sys, json, math, time, random, dataclasses, contextlib, warnings
+import os, re, sys, json, math, time, random, hashlib, dataclasses, contextlib, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -31,12 +31,14 @@ from occlusion_mim.models import (
 from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
-__all__ = ['MODES', 'EMBEDDED', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'TrainConfig', 'check_config', 'build_data', 'EpochBatches',
-           'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups', 'make_optimizer',
-           'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState', 'setup', 'restore',
-           'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'train_step', 'train_epoch', 'end_epoch',
-           'train', 'field_help', 'main']
+__all__ = ['MODES', 'EMBEDDED', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRIC_COLUMNS', 'RESUMABLE', 'TrainConfig', 'check_config',
+           'build_data', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups',
+           'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'rng_state',
+           'set_rng_state', 'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint',
+           'load_checkpoint', 'load_latest_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState',
+           'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
+           'step_noise', 'view_generator', 'seed_step', 'train_step', 'train_epoch', 'end_epoch', 'train', 'field_help',
+           'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -297,6 +299,8 @@ def build_model(c: TrainConfig, num_classes: int, device) -> tuple[Siamese, str]
             loss=c.loss or None,
             source_aug=c.source_aug,
         )
+        if c.init:  # continue pretraining: the encoder, and the decoder where it fits
+            note = _load_init(model, c)
         return model.to(device), note
     model = create_model(
         c.model, drop_path_rate=c.drop_path, num_classes=num_classes, label_smoothing=c.label_smoothing
@@ -495,20 +499,82 @@ def _plain_to_np_state(st):
 _saves = [0]
 
 
+class CheckpointCorrupt(ValueError):
+    "A run folder's checkpoint that is unreadable or fails its checksum."
+
+
+def _sums_path(path) -> Path:
+    "The checksum file beside a checkpoint: the SHA-256 of every checkpoint file the folder may hold."
+    return Path(path).with_name(Path(path).name + '.sha256')
+
+
+def _prev_path(path) -> Path:
+    "The previous checkpoint, kept until the next one is written and summed."
+    path = Path(path)
+    return path.with_name(path.stem + '.prev' + path.suffix)
+
+
+def file_sha256(path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(chunk):
+            h.update(b)
+    return h.hexdigest()
+
+
+def _known_sums(path) -> list | None:
+    "The checksums recorded beside `path` (None: none recorded, a folder from before checksums)."
+    sp = _sums_path(path)
+    if not sp.exists():
+        return None
+    try:
+        return list(json.loads(sp.read_text())['sha256'])
+    except (ValueError, KeyError, TypeError):
+        return []  # a torn or edited sums file vouches for nothing
+
+
+def nonfinite_tensors(*state_dicts) -> list[str]:
+    "Names of the floating-point tensors holding NaN or inf in (nested) state dicts."
+    bad = []
+
+    def walk(x, name):
+        if isinstance(x, torch.Tensor):
+            if x.is_floating_point() and not torch.isfinite(x).all():
+                bad.append(name)
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, f'{name}.{k}' if name else str(k))
+        elif isinstance(x, (list, tuple)):
+            for i, v in enumerate(x):
+                walk(v, f'{name}.{i}')
+
+    for i, sd in enumerate(state_dicts):
+        walk(sd, '' if i == 0 else f'[{i}]')
+    return bad
+
+
 def save_checkpoint(
     path, model, optimizer, scaler, c: TrainConfig, epoch: int, step_in_epoch: int, step: int
 ):
-    "Everything needed to resume exactly, written atomically (temp file + rename)."
-    from occlusion_mim.core import atomic_path
-
+    """Everything needed to resume exactly. Never non-finite (a `NonFiniteLoss` instead, the last checkpoint
+    kept); written to a temp file and summed (SHA-256) before the rename, the one it replaces kept as
+    `checkpoint.prev.pt`, so one corrupt file never costs the run."""
+    path = Path(path)
+    model_sd, opt_sd = model.state_dict(), optimizer.state_dict()
+    bad = nonfinite_tensors(model_sd, opt_sd['state'])
+    if bad:
+        raise NonFiniteLoss(
+            f"the weights or optimiser state became non-finite by step {step} ({len(bad)} tensors, e.g. "
+            f"{bad[:3]}); not saved: the last finite checkpoint {path} is kept. {CONTINUE}"
+        )
     rs = rng_state()
     rs['numpy'] = _np_state_to_plain(rs['numpy'])
     rs['python'] = (rs['python'][0], list(rs['python'][1]), rs['python'][2])
     obj = dict(
         format='occlusion_mim',
         model_name=getattr(model, 'name', c.model),
-        model=model.state_dict(),
-        optimizer=optimizer.state_dict(),
+        model=model_sd,
+        optimizer=opt_sd,
         scaler=scaler.state_dict() if scaler is not None else None,
         epoch=epoch,
         step_in_epoch=step_in_epoch,
@@ -517,17 +583,63 @@ def save_checkpoint(
         config=asdict(c),
     )
     _saves[0] += 1
-    with atomic_path(path) as tmp:
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    try:
         torch.save(obj, tmp)
+        with open(tmp, 'rb') as f:
+            os.fsync(f.fileno())
+        new = file_sha256(tmp)  # read back from the disk
         _fault('save', _saves[0])  # a kill here leaves the previous checkpoint in place
+        cur = file_sha256(path) if path.exists() and _known_sums(path) is None else None
+        old = [h for h in (_known_sums(path) or [cur]) if h][:1]
+        # the sums first: every file the folder holds at any moment has its sum listed
+        atomic_write_text(_sums_path(path), json.dumps(dict(sha256=[new] + old)))
+        if path.exists():
+            os.replace(path, _prev_path(path))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def load_checkpoint(path) -> dict:
-    ck = torch.load(path, map_location='cpu', weights_only=True)
+def load_checkpoint(path, verify: bool = True, sums_of=None) -> dict:
+    """A checkpoint written by `save_checkpoint`, checked (`verify`) against the SHA-256 sums recorded beside
+    it, or beside `sums_of` (the run's `checkpoint.pt`, for its previous checkpoint)."""
+    path = Path(path)
+    sums_file = _sums_path(sums_of or path)
+    sums = _known_sums(sums_of or path) if verify else None
+    if sums is not None and file_sha256(path) not in sums:
+        raise CheckpointCorrupt(f"{path} fails its checksum ({sums_file.name}): the file was changed")
+    try:
+        ck = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise CheckpointCorrupt(f"{path} cannot be read: {type(e).__name__}: {str(e)[:200]}") from None
+    if not isinstance(ck, dict) or ck.get('format') != 'occlusion_mim' or 'rng' not in ck:
+        raise CheckpointCorrupt(f"{path} is not a training checkpoint of occlusion_mim")
     ck['rng']['numpy'] = _plain_to_np_state(ck['rng']['numpy'])
     p = ck['rng']['python']
     ck['rng']['python'] = (p[0], tuple(p[1]), p[2])
     return ck
+
+
+def load_latest_checkpoint(path) -> tuple[dict, Path, str]:
+    """The newest good checkpoint of a run folder: `path`, else the previous one if `path` is missing,
+    unreadable or fails its checksum; (checkpoint, file, a note when it fell back). None of them good: a
+    `CheckpointCorrupt` naming each file and why."""
+    path, errors = Path(path), []
+    for f in (path, _prev_path(path)):
+        if not f.exists():
+            continue
+        try:
+            ck = load_checkpoint(f, sums_of=path)
+        except CheckpointCorrupt as e:
+            errors.append(str(e))
+            continue
+        note = f"{'; '.join(errors)}; resuming from {f.name} (step {ck['step']})" if errors else ''
+        return ck, f, note
+    raise CheckpointCorrupt(
+        f"no good checkpoint in {path.parent}: {'; '.join(errors) or 'none found'}; delete the folder "
+        "(or use another --out) to start the run over"
+    )
 
 # %% ../nbs/05_train.ipynb #f825e106
 def _dist_env():
@@ -566,7 +678,13 @@ def _fault(point: str, count: int):
 
 
 class NonFiniteLoss(RuntimeError):
-    "The loss became NaN or infinite; the last good checkpoint is kept."
+    "The loss, or the weights, became NaN or infinite; the last finite checkpoint is kept."
+
+
+CONTINUE = (
+    "To continue, rerun the same command with a lower learning rate (--blr or --lr): it resumes from that "
+    "checkpoint; if that fails too, its weights are already too far off: start over in another --out"
+)
 
 
 METRIC_COLUMNS = ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'val_top1', 'val_top5', 'val_loss']
@@ -634,6 +752,8 @@ class TrainState:
     epoch: int = 0
     start: int = 0  # the batch of `epoch` to start from (a resumed run)
     step: int = 0  # optimiser steps taken
+    lock: object = None  # the run folder's lock file, held while training (rank 0)
+    history: list = field(default_factory=list)  # resumes that changed resumable options (run.json)
 
     @property
     def checkpoint(self) -> Path:
@@ -726,23 +846,92 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     )
 
 # %% ../nbs/05_train.ipynb #a0ab14a9
+# options that may change when a run is resumed (recorded in run.json); every other option defines the run
+RESUMABLE = ('out', 'blr', 'lr', 'precision', 'compile', 'device', 'save_every', 'eval_every', 'num_workers')
+RESUMABLE += ('log_every', 'quiet')
+
+
+class RunFolderError(ValueError):
+    "A run folder that is in use by another process, or holds a run with other defining options."
+
+
+def lock_run_folder(out: Path):
+    """Take the run folder's lock (`out/.lock`, an advisory `flock` released when the process ends, even by
+    SIGKILL); the open file, to keep while the run trains. Held by another process: a `RunFolderError` naming
+    its pid."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    f = open(out / '.lock', 'a+')
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or 'unknown'
+        f.close()
+        raise RunFolderError(
+            f"run folder {out} is in use by process {holder} (lock file {out / '.lock'}); wait for it to "
+            "finish, or give another --out"
+        ) from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
+def _plain(x):
+    return json.loads(json.dumps(x, default=str))
+
+
+def check_run_folder(s: TrainState) -> dict:
+    """Compare the options with the run folder's `run.json`: a defining option that differs is a
+    `RunFolderError` naming each; the resumable ones that differ, as {option: [before, now]}."""
+    rj = s.out / 'run.json'
+    if not rj.exists():
+        return {}
+    try:
+        old = json.loads(rj.read_text())['params']
+    except (ValueError, KeyError, TypeError) as e:
+        raise RunFolderError(
+            f"{rj} cannot be read ({type(e).__name__}: {e}); delete the folder to start over"
+        )
+    new = _plain(dict(asdict(s.c), lr=s.base_lr, device=str(s.device)))  # as run.json records them
+    diff = {k: [old.get(k), v] for k, v in new.items() if k in old and old[k] != v}
+    defining = {k: d for k, d in diff.items() if k not in RESUMABLE}
+    if defining:
+        said = ', '.join(f"{k} {d[0]!r} (folder) vs {d[1]!r} (now)" for k, d in defining.items())
+        raise RunFolderError(
+            f"run folder {s.out} holds a run with other defining options: {said}; give another --out, or "
+            "delete the folder to start over"
+        )
+    s.history = list(old.get('resumes') or [])
+    return diff
+
+
 def restore(s: TrainState) -> TrainState:
-    "Resume `s` from its checkpoint if the run folder has one, else start a fresh folder."
-    if s.rank == 0 and s.out.is_dir():
+    """Lock the run folder, check it holds this run, then resume `s` from its newest good checkpoint if it has
+    one, else start the folder afresh."""
+    if s.rank == 0:
+        s.lock = lock_run_folder(s.out)
         for t in s.out.glob('.checkpoint.pt.*.tmp'):
             t.unlink(missing_ok=True)  # left by a run killed while saving
-    if not s.checkpoint.exists():
+        changed = check_run_folder(s)
+    if not (s.checkpoint.exists() or _prev_path(s.checkpoint).exists()):
         if s.rank == 0:
-            s.out.mkdir(parents=True, exist_ok=True)
             (s.out / 'metrics.csv').unlink(missing_ok=True)
         return s
-    ck = load_checkpoint(s.checkpoint)
+    ck, f, note = load_latest_checkpoint(s.checkpoint)
+    if note and s.rank == 0:
+        print(f"occlusion-mim: {note}", file=sys.stderr)
     s.model.load_state_dict(ck['model'])
     s.optimizer.load_state_dict(ck['optimizer'])
     if s.step_fn.scaler is not None and ck.get('scaler'):
         s.step_fn.scaler.load_state_dict(ck['scaler'])
     s.epoch, s.start, s.step = ck['epoch'], ck['step_in_epoch'], ck['step']
     set_rng_state(ck['rng'])
+    if s.rank == 0 and (changed or note):
+        s.history.append(dict(step=s.step, checkpoint=f.name, changed=changed, note=note))
     metrics = s.out / 'metrics.csv'
     if s.rank == 0 and metrics.exists():
         m = pd.read_csv(metrics)
@@ -771,6 +960,7 @@ def write_run_json(s: TrainState):
             init_note=s.init_note,
             # a classifier's output order: class i is classes_used[i] (WordNet ids for ImageNet folders)
             classes_used=[str(k) for k in getattr(s.data, 'classes', [])] if c.mode != 'pretrain' else None,
+            resumes=s.history,  # each resume that changed an option or fell back to the previous checkpoint
         ),
     )
 
@@ -802,15 +992,26 @@ def view_generator(s: TrainState, micro: int) -> torch.Generator:
     return torch.Generator().manual_seed(sample_seed(*keys))
 
 
+def seed_step(s: TrainState, micro: int):
+    """Seed the global generators (torch, numpy, random) from (seed, step, process, micro-batch): every draw
+    they feed in a step (stochastic depth, mixup / cutmix) is then a function of where the run stands, so a
+    resumed run draws what the uninterrupted one did, wherever it was stopped."""
+    k = sample_seed(s.c.seed, 17, s.step, s.rank, micro)
+    torch.manual_seed(k)
+    np.random.seed(k % 2**32)
+    random.seed(k)
+
+
 def train_step(s: TrainState, x, y, b: int) -> float | None:
     """Forward + backward of batch `b` (+ the optimiser step every `accum_iter` batches): the loss at a step,
     else None."""
     c = s.c
+    micro = b % c.accum_iter
+    seed_step(s, micro)
     if s.mixup is not None:
         x, y = s.mixup(x, y)
     x = normalize(x)
     kw = dict(labels=y)
-    micro = b % c.accum_iter
     if c.mode == 'pretrain':
         kw.update(noise=step_noise(s, len(x), micro).to(x.device), generator=view_generator(s, micro))
     sync_now = micro == c.accum_iter - 1
@@ -862,8 +1063,8 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
             loss = float('nan')
         if not math.isfinite(loss):
             raise NonFiniteLoss(
-                f"non-finite loss {loss} at step {s.step} (epoch {s.epoch}, batch {b}); "
-                f"the last good checkpoint {s.checkpoint} is kept"
+                f"non-finite loss {loss} at step {s.step} (epoch {s.epoch}, batch {b}); the last good "
+                f"checkpoint {s.checkpoint} is kept. {CONTINUE}"
             )
         if s.model.has_momentum_target:
             s.model.update_target(momentum_schedule(s.step, s.total_steps // c.accum_iter, c.momentum))
@@ -937,17 +1138,22 @@ def train(
 ) -> dict:
     "Run (or resume) a pretraining, fine-tuning or probing run; return its final metrics."
     c = check_config(dataclasses.replace(c or TrainConfig(), **overrides))
-    s = restore(setup(c, dataset, val_dataset))
-    write_run_json(s)
-    sampler, loader = _loader(s)
-    s.model.train()
-    bar = _progress(s)
-    last = {}
-    while s.epoch < c.epochs:
-        sampler.set_epoch(s.epoch, s.start)
-        last.update(end_epoch(s, train_epoch(s, loader, bar)))
-    if bar is not None:
-        bar.close()
+    s = setup(c, dataset, val_dataset)
+    try:
+        restore(s)
+        write_run_json(s)
+        sampler, loader = _loader(s)
+        s.model.train()
+        bar = _progress(s)
+        last = {}
+        while s.epoch < c.epochs:
+            sampler.set_epoch(s.epoch, s.start)
+            last.update(end_epoch(s, train_epoch(s, loader, bar)))
+        if bar is not None:
+            bar.close()
+    finally:
+        if s.lock is not None:
+            s.lock.close()  # releases the run folder
     return dict(last, step=s.step, epochs=s.epoch)
 
 # %% ../nbs/05_train.ipynb #3ec63788
@@ -1005,7 +1211,7 @@ def main(argv=None):
     c = TrainConfig(**args)
     try:
         res = train(c)
-    except (ValueError, FileNotFoundError, NotADirectoryError, CheckpointError, NonFiniteLoss) as e:
+    except (ValueError, OSError, CheckpointError, NonFiniteLoss) as e:
         print(f"occlusion-mim {c.mode}: error: {e}", file=sys.stderr)
         sys.exit(2)
     finally:
