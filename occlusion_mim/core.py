@@ -159,13 +159,18 @@ def output_dir(
 ) -> Path:
     "Create and return the folder an experiment writes to."
     if out:
-        d = Path(out)
+        d, said = Path(out), f"out_dir={str(out)!r}"
     elif os.environ.get('OCCLUSION_MIM_OUTPUTS'):
-        d = Path(os.environ['OCCLUSION_MIM_OUTPUTS']) / name
+        d, said = Path(os.environ['OCCLUSION_MIM_OUTPUTS']) / name, "$OCCLUSION_MIM_OUTPUTS"
     else:
-        d = (project_root() or Path.cwd()) / 'outputs' / name
+        d, said = (project_root() or Path.cwd()) / 'outputs' / name, 'the default output folder'
     d = d.expanduser().resolve()
-    d.mkdir(parents=True, exist_ok=True)
+    try:  # found now, before any compute, not when the results are written
+        d.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=d, prefix='.write-test-'):
+            pass
+    except OSError as e:
+        raise OSError(f"cannot write to the output folder {d} ({said}): {e.strerror or e}") from None
     return d
 
 # %% ../nbs/00_core.ipynb #04b64d86

@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #b5a9d749
 from __future__ import annotations
-import os, re, json, warnings, difflib
+import os, re, json, zlib, warnings, difflib
 from pathlib import Path
 from functools import lru_cache
 from importlib import resources
@@ -20,7 +20,7 @@ from .core import check_choice, sample_seed, atomic_path
 __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'IMAGENET_TRAIN_SIZE', 'PHOTOS', 'SHAPES', 'TEXTURES',
            'TEXTURE_OF', 'STIMULUS_RE', 'CorruptImageError', 'to_rgb', 'load_rgb', 'to_float', 'normalize',
            'denormalize', 'EvalTransform', 'imagenet_wnids', 'read_resource', 'imagenet100_wnids', 'resolve_classes',
-           'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder', 'unlabelled_folder',
+           'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder', 'held_out', 'unlabelled_folder',
            'has_class_folders', 'embedded_photo', 'list_images', 'load_images', 'RepeatedImages', 'few_image_set',
            'render_shape_texture', 'ShapesTextures', 'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table',
            'CueConflictImages', 'cue_conflict_imagenet_indices']
@@ -302,11 +302,17 @@ def image_folder(
     # 'subset': labels 0..K-1 in ImageNet order; 'imagenet1k': the ImageNet-1k index
     label_space: str = 'subset',
     seed: int = 0,  # seeds per-sample augmentation
+    # a one-split folder (ROOT/<class>/*): this fraction of each class is its 'val' split, the rest 'train'
+    # (0: the whole folder is either split); a folder with its own splits ignores it
+    holdout: float = 0.0,
 ) -> ImageFolderDataset:
     """One split of an ImageNet-style image folder (ImageNet-1k, ImageNet-100, Kaggle ImageNet-100, or any
     class-per-folder set)."""
     check_choice('label_space', label_space, ['subset', 'imagenet1k'])
+    if not 0 <= holdout < 1:
+        raise ValueError(f"holdout={holdout!r} must be a fraction in [0, 1)")
     layout, dirs = split_dirs(root, split)
+    split_off = holdout > 0 and layout == 'split'
     found = {}
     for d in dirs:
         for c in _subdirs(d):
@@ -338,8 +344,15 @@ def image_folder(
                 f"class folder {found[n][0]} holds no images (extensions: {', '.join(IMG_EXTS)})"
             )
         lab = _wnid_index()[n] if label_space == 'imagenet1k' else label
+        if split_off:
+            files = held_out(files, n, holdout, split)
         samples += [(f, lab) for f in files]
-    return ImageFolderDataset(
+    if split_off and not samples:
+        raise ValueError(
+            f"{root} is one split; holding out {holdout:.0%} of each class leaves no {split!r} images (a "
+            "class needs at least 2 images to give one to validation)"
+        )
+    ds = ImageFolderDataset(
         samples,
         names,
         transform,
@@ -349,6 +362,23 @@ def image_folder(
         root=Path(root),
         layout=layout,
     )
+    if split_off:
+        ds.note = (
+            f"{root} has no train/val split: {holdout:.0%} of each class's images (a fixed seeded choice, "
+            f"the same for every run) are held out for validation; this {split!r} part has {len(ds)} images"
+        )
+    return ds
+
+
+def held_out(files: list, class_name: str, holdout: float, split: str) -> list:
+    """`split`'s part of one class's files: a fixed seeded permutation (seeded by the class name, so the same
+    whatever other classes the folder holds), its first `round(holdout * n)` (at least 1 when n >= 2) for
+    'val', the rest for 'train'."""
+    files = sorted(files)
+    k = max(1, round(holdout * len(files))) if len(files) >= 2 else 0
+    order = np.random.default_rng(zlib.crc32(class_name.encode())).permutation(len(files))
+    part = order[:k] if split == 'val' else order[k:]
+    return [files[i] for i in sorted(part)]
 
 # %% ../nbs/01_data.ipynb #8debee16
 def unlabelled_folder(

@@ -11,19 +11,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import output_dir, atomic_write_text, check_choice
+from .core import output_dir, atomic_write_text, check_choice, git_revision
 from .train import TrainConfig, train, check_config, build_model, load_checkpoint
+from .train import CheckpointCorrupt
 from .data import EvalTransform, SHAPES
 from .models import parse_model_name, ARCHS
 
 # %% auto #0
-__all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'CI_GROUPS', 'BASELINE_STYLES', 'RECIPES', 'Z95', 'VERDICTS', 'PROBES',
-           'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'run_key', 'Run', 'cli_args',
-           'run_cached', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images',
-           'pretrain_config', 'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat',
-           'cka_diff', 'top1_se', 'diff_interval', 'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5',
-           't975', 'combine_seeds', 'claims_table', 'claims_markdown', 'top1_interval', 'protocol_probe',
-           'save_outputs']
+__all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS', 'BASELINE_STYLES',
+           'RECIPES', 'Z95', 'VERDICTS', 'PROBES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root',
+           'cache_root', 'data_fingerprint', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached',
+           'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images', 'pretrain_config',
+           'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se',
+           'diff_interval', 'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 't975',
+           'combine_seeds', 'claims_table', 'claims_markdown', 'top1_interval', 'protocol_probe', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -121,9 +122,38 @@ def _views_changed(c: TrainConfig) -> bool:
     )
 
 
+EMBEDDED_DATA = ('shapes', 'photos')  # generated or shipped with a package: the code defines them
+FINGERPRINT_CONTENT = (5000, 512 << 20)  # up to this many files and bytes the content is hashed
+
+
+def data_fingerprint(data: str) -> str | None:
+    """What a `--data` folder holds, as 16 hex digits: up to `FINGERPRINT_CONTENT` (5,000 files, 512 MB) the
+    content of every file; above it each file's path, size and modification time (hashing ImageNet's 140 GB
+    at every notebook run would cost minutes). Embedded data (`shapes`, `photos:N`): None."""
+    if data in EMBEDDED_DATA or data.startswith('photos:'):
+        return None
+    root = Path(data.split(':', 1)[1] if data.startswith('images:') else data).expanduser()
+    if not root.exists():
+        raise FileNotFoundError(f"--data {data}: {root} does not exist")
+    files = [root] if root.is_file() else sorted(p for p in root.rglob('*') if p.is_file())
+    stats = [(p, p.stat()) for p in files]
+    small = (
+        len(files) <= FINGERPRINT_CONTENT[0] and sum(st.st_size for _, st in stats) <= FINGERPRINT_CONTENT[1]
+    )
+    h = hashlib.sha256(b'content' if small else b'stat')
+    for p, st in stats:
+        h.update(str(p.relative_to(root) if p != root else p.name).encode() + b'\0')
+        h.update(_file_hash(p).encode() if small else f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
 def run_key(c: TrainConfig) -> str:
-    "A 12-hex-digit hash of everything in `c` that defines the trained model."
+    """A 12-hex-digit hash of everything in `c` that defines the trained model, and of what its data folder
+    holds (`data_fingerprint`)."""
     d = {k: v for k, v in dataclasses.asdict(c).items() if k not in NOT_DEFINING}
+    fp = data_fingerprint(c.data)
+    if fp is not None:
+        d['data_fingerprint'] = fp  # other images in the same folder: another run
     if _views_changed(c):
         d['views_version'] = VIEWS_VERSION  # runs the view fix changed are new runs; others keep their key
     if c.init:
@@ -202,6 +232,23 @@ def _launch(launcher: str, c: TrainConfig):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 # %% ../nbs/08_experiments.ipynb #15fe3733
+def cache_entry_problem(out: Path) -> str | None:
+    """Why a cache entry marked done cannot be used (its `done.json` unreadable, its checkpoint missing,
+    unreadable or failing its checksum), or None."""
+    try:
+        json.loads((out / 'done.json').read_text())
+    except (ValueError, OSError) as e:
+        return f"{out / 'done.json'} cannot be read: {type(e).__name__}"
+    ck = out / 'checkpoint.pt'
+    if not ck.exists():
+        return f"{ck} is missing"
+    try:
+        load_checkpoint(ck)
+    except CheckpointCorrupt as e:
+        return str(e)
+    return None
+
+
 def run_cached(
     c: TrainConfig,  # the run; `out` is ignored (the cache decides)
     cache=None,  # cache folder (default: `cache_root()`)
@@ -217,9 +264,16 @@ def run_cached(
     done = out / 'done.json'
     c = dataclasses.replace(c, out=str(out), quiet=c.quiet or not verbose)
     if done.exists():
-        if verbose:
-            print(f"cached: {out.name}")
-        return Run(out, c, json.loads(done.read_text()))
+        broken = cache_entry_problem(out)
+        if broken is None:
+            if verbose:
+                print(f"cached: {out.name}")
+            return Run(out, c, json.loads(done.read_text()))
+        aside = next(
+            a for i in range(1, 10**6) if not (a := out.with_name(f"{out.name}.broken-{i}")).exists()
+        )
+        out.rename(aside)
+        print(f"cache entry {out.name} is broken ({broken}); moved to {aside.name} and retrained", flush=True)
     t = time.perf_counter()
     if verbose:
         print(f"training: {out.name} ({c.mode} {c.model} on {c.data}, {c.epochs} epochs)", flush=True)
@@ -230,8 +284,10 @@ def run_cached(
         **{k: v for k, v in last.items() if k != 'epoch'},
         **{k: v for k, v in res.items() if v is not None},
         'seconds': time.perf_counter() - t,
+        'git_revision': git_revision(),  # the code that trained it
+        'data_fingerprint': data_fingerprint(c.data),
     }
-    atomic_write_text(done, json.dumps(res, indent=1, default=float))
+    atomic_write_text(done, json.dumps(res, indent=1, default=lambda v: v if v is None else float(v)))
     if verbose:
         print(
             f"  done in {res['seconds']:.0f} s"

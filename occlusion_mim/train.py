@@ -31,10 +31,10 @@ from occlusion_mim.models import (
 from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
-__all__ = ['MODES', 'EMBEDDED', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRIC_COLUMNS', 'RESUMABLE', 'TrainConfig', 'check_config',
-           'build_data', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups',
-           'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'rng_state',
-           'set_rng_state', 'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint',
+__all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRIC_COLUMNS', 'RESUMABLE', 'TrainConfig',
+           'check_config', 'build_data', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model',
+           'param_groups', 'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep',
+           'rng_state', 'set_rng_state', 'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint',
            'load_checkpoint', 'load_latest_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState',
            'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
            'step_noise', 'view_generator', 'seed_step', 'train_step', 'train_epoch', 'end_epoch', 'train', 'field_help',
@@ -126,9 +126,22 @@ def check_config(c: TrainConfig) -> TrainConfig:
         )
     if c.mode == 'probe' and not c.init:
         raise ValueError("probe needs --init: the pretrained checkpoint whose frozen encoder is probed")
-    for k in ('epochs', 'batch_size', 'accum_iter'):
+    for k in ('epochs', 'batch_size', 'accum_iter', 'log_every', 'eval_every'):
         if int(getattr(c, k)) < 1:
             raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be at least 1")
+    if c.save_every < 0:
+        raise ValueError(f"--save-every={c.save_every!r} must be 0 (at epoch ends only) or more")
+    if not 0 <= c.drop_path < 1:
+        raise ValueError(
+            f"--drop-path={c.drop_path!r} must be in [0, 1) (the probability of dropping a block)"
+        )
+    if method == 'mocov3' and c.mask_ratio != TrainConfig.mask_ratio:
+        raise ValueError(
+            f"--mask-ratio {c.mask_ratio}: MoCo v3 masks no patches (its views are two crops); the option "
+            "applies to mae, r_mae and c_mae"
+        )
+    if c.data.startswith('photos:') and not c.data.split(':', 1)[1].isdigit():
+        raise ValueError(f"--data {c.data}: photos:N takes a number of photos, e.g. photos:10")
     if c.blr <= 0 and c.lr <= 0:
         raise ValueError("a learning rate is needed: --blr or --lr must be positive")
     check_choice('precision', c.precision, ['auto', 'bf16', 'fp16', 'fp32'])
@@ -141,6 +154,7 @@ def check_config(c: TrainConfig) -> TrainConfig:
 
 # %% ../nbs/05_train.ipynb #41907c00
 EMBEDDED = ('shapes', 'photos', 'photos:N', 'images:FOLDER (a few-image set from your files)')
+HOLDOUT = 0.1  # a class folder without train/val splits: this fraction of each class validates
 
 
 def _train_transform(c: TrainConfig, img_size: int) -> CropFlip:
@@ -188,7 +202,8 @@ def build_data(c: TrainConfig, img_size: int, train: bool = True):
         return unlabelled_folder(
             p, transform=tf, seed=c.seed
         )  # a plain folder of images: labels are not needed
-    return image_folder(p, 'train' if train else 'val', transform=tf, seed=c.seed)
+    split = 'train' if train else 'val'
+    return image_folder(p, split, transform=tf, seed=c.seed, holdout=HOLDOUT)  # a one-split folder: held out
 
 # %% ../nbs/05_train.ipynb #d2cdcb49
 class EpochBatches(torch.utils.data.Sampler):
@@ -802,11 +817,19 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     np.random.seed(c.seed % 2**32)
     torch.manual_seed(c.seed)
     data = dataset if dataset is not None else build_data(c, _img_size(c), train=True)
+    if rank == 0 and getattr(data, 'note', None):
+        print(f"occlusion-mim: {data.note}", file=sys.stderr)
     val = None
     if c.mode != 'pretrain':
         given = val_dataset is not None or dataset is not None
         val = val_dataset if given else build_data(c, _img_size(c), train=False)
-    num_classes = c.num_classes or len(getattr(data, 'classes', [])) or 1000
+    found = len(getattr(data, 'classes', []))
+    if c.num_classes and c.mode != 'pretrain' and c.num_classes < found:
+        raise ValueError(
+            f"--num-classes {c.num_classes} is fewer than the {found} classes of --data {c.data}; give at "
+            f"least {found}, or 0 for the data's own count"
+        )
+    num_classes = c.num_classes or found or 1000
     model, note = build_model(c, num_classes, device)
     steps_per_epoch = len(data) // (c.batch_size * world)
     if steps_per_epoch < c.accum_iter:
@@ -960,6 +983,7 @@ def write_run_json(s: TrainState):
             init_note=s.init_note,
             # a classifier's output order: class i is classes_used[i] (WordNet ids for ImageNet folders)
             classes_used=[str(k) for k in getattr(s.data, 'classes', [])] if c.mode != 'pretrain' else None,
+            data_note=getattr(s.data, 'note', None),  # e.g. the held-out part of a one-split folder
             resumes=s.history,  # each resume that changed an option or fell back to the previous checkpoint
         ),
     )

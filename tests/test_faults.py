@@ -72,7 +72,9 @@ CASES = {
     'mae, drop path': _arg(PT, '--drop-path', '0.1'),
     'r_mae, drop path': _arg(_arg(PT, '--model', 'r_mae_vit_nano_patch8'), '--drop-path', '0.1'),
     'c_mae, drop path, source aug': _arg(
-        _arg(_arg(PT, '--model', 'c_mae_vit_nano_patch8'), '--drop-path', '0.1'), '--source-aug', 'cutmix+color'
+        _arg(_arg(PT, '--model', 'c_mae_vit_nano_patch8'), '--drop-path', '0.1'),
+        '--source-aug',
+        'cutmix+color',
     ),
     'mocov3, drop path': _arg(_arg(PT, '--model', 'mocov3_vit_nano_patch8'), '--drop-path', '0.1'),
     'finetune, drop path, mixup, cutmix': FT + ['--drop-path', '0.1', '--mixup', '0.8', '--cutmix', '1.0'],
@@ -183,7 +185,9 @@ def test_a_corrupt_checkpoint_falls_back_to_the_previous_one(reference, tmp_path
     assert (out / 'checkpoint.prev.pt').exists()
     _flip_bytes(out / 'checkpoint.pt')
     r = cli(BASE, out)
-    assert 'fails its checksum' in r.stderr and 'resuming from checkpoint.prev.pt (step 3)' in r.stderr, r.stderr
+    assert 'fails its checksum' in r.stderr and 'resuming from checkpoint.prev.pt (step 3)' in r.stderr, (
+        r.stderr
+    )
     assert_bitwise_equal(weights(out), weights(reference))
 
 
@@ -219,3 +223,65 @@ def test_files_written_atomically_respect_the_umask(tmp_path):
         os.umask(old)
     for f in ('run.json', 'metrics.csv', 'checkpoint.pt', 'checkpoint.pt.sha256'):
         assert (out / f).stat().st_mode & 0o777 == 0o644, f
+
+
+# --- 6. fine-tuning on a one-split folder validates on held-out images -------------------------------------
+def test_finetuning_on_a_one_split_folder_holds_out_its_validation_images(tmp_path):
+    from PIL import Image
+    from occlusion_mim.train import TrainConfig, check_config, setup
+
+    root = tmp_path / 'set'
+    for c in ('a', 'b'):
+        (root / c).mkdir(parents=True)
+        for k in range(10):
+            Image.new('RGB', (32, 32), (25 * k, 100 if c == 'a' else 0, 0)).save(root / c / f'{k}.png')
+    out = tmp_path / 'ft'
+    r = cli(_arg(_arg(_arg(FT, '--data', root), '--epochs', 1), '--batch-size', 6), out)
+    assert 'held out for validation' in r.stderr, r.stderr
+    note = json.loads((out / 'run.json').read_text())['params']['data_note']
+    assert 'held out for validation' in note and "'train' part has 18 images" in note
+    s = setup(
+        check_config(
+            TrainConfig(mode='finetune', model='vit_nano_patch8', data=str(root), batch_size=6, device='cpu')
+        )
+    )
+    train_files = {f for f, _ in s.data.samples}
+    val_files = {f for f, _ in s.val.samples}
+    assert len(val_files) == 2 and not train_files & val_files and len(train_files | val_files) == 20
+
+
+# --- errors that name the bad value and the fix, before any training --------------------------------------
+@pytest.mark.parametrize(
+    'args, message',
+    [
+        (['--log-every', '0'], '--log-every=0 must be at least 1'),
+        (['--drop-path', '1.5'], '--drop-path=1.5'),
+        (['--model', 'mocov3_vit_nano_patch8', '--mask-ratio', '0.5'], 'MoCo v3 masks no patches'),
+        (['--data', 'photos:abc'], 'photos:N takes a number'),
+        (['--init', 'RANDOM'], 'RANDOM'),
+    ],
+)
+def test_bad_options_are_clear_errors(tmp_path, args, message):
+    if 'RANDOM' in args:
+        (tmp_path / 'rand.pt').write_bytes(os.urandom(4096))
+        args = [str(tmp_path / 'rand.pt') if a == 'RANDOM' else a for a in args]
+        message = str(tmp_path / 'rand.pt')
+    r = cli([*BASE, *args], tmp_path / 'run', check=False)
+    assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
+
+def test_fewer_classes_than_the_data_is_a_clear_error(tmp_path):
+    r = cli([*FT, '--num-classes', '3'], tmp_path / 'run', check=False)
+    assert r.returncode == 2 and '--num-classes 3 is fewer than the 10 classes' in r.stderr, r.stderr
+
+
+def test_an_unwritable_output_folder_is_found_before_any_compute(tmp_path, monkeypatch):
+    from occlusion_mim.core import output_dir
+
+    f = tmp_path / 'a_file'
+    f.write_text('x')
+    monkeypatch.setenv('OCCLUSION_MIM_OUTPUTS', str(f))
+    with pytest.raises(OSError, match='OCCLUSION_MIM_OUTPUTS'):
+        output_dir('fig3')
+    with pytest.raises(OSError, match=str(f / 'sub')):
+        output_dir('fig3', f / 'sub')
