@@ -35,6 +35,14 @@ def read_weights(path) -> dict:
             return load_file(str(path))
         except Exception as e:
             raise CheckpointError(f"cannot read safetensors file {path}: {e}") from None
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if not (head.startswith(b'PK') or head[:1] == b'\x80'):  # torch.save's zip archive, or a legacy pickle
+        what = 'empty' if not head else 'neither a zip archive (torch.save) nor a pickle'
+        raise CheckpointError(
+            f"{path} is not a checkpoint: the file is {what}; give a .pth / .pt written by torch.save or a "
+            ".safetensors file"
+        )
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:

@@ -17,13 +17,13 @@ from torch.utils.data import Dataset
 from .core import check_choice, sample_seed, atomic_path
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'IMAGENET_TRAIN_SIZE', 'PHOTOS', 'SHAPES', 'TEXTURES',
-           'TEXTURE_OF', 'STIMULUS_RE', 'CorruptImageError', 'to_rgb', 'load_rgb', 'to_float', 'normalize',
+__all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'SCAN_LIMIT', 'IMAGENET_TRAIN_SIZE', 'PHOTOS', 'SHAPES',
+           'TEXTURES', 'TEXTURE_OF', 'STIMULUS_RE', 'CorruptImageError', 'to_rgb', 'load_rgb', 'to_float', 'normalize',
            'denormalize', 'EvalTransform', 'imagenet_wnids', 'read_resource', 'imagenet100_wnids', 'resolve_classes',
            'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder', 'held_out', 'unlabelled_folder',
-           'has_class_folders', 'embedded_photo', 'list_images', 'load_images', 'RepeatedImages', 'few_image_set',
-           'render_shape_texture', 'ShapesTextures', 'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table',
-           'CueConflictImages', 'cue_conflict_imagenet_indices']
+           'has_class_folders', 'check_images', 'embedded_photo', 'list_images', 'load_images', 'RepeatedImages',
+           'few_image_set', 'render_shape_texture', 'ShapesTextures', 'ShapesCueConflict', 'write_cue_conflict',
+           'cue_conflict_table', 'CueConflictImages', 'cue_conflict_imagenet_indices']
 
 # %% ../nbs/01_data.ipynb #22ba03ed
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
@@ -404,6 +404,34 @@ def has_class_folders(root) -> bool:
     images."""
     root = Path(root).expanduser()
     return root.is_dir() and bool(_subdirs(root))
+
+# %% ../nbs/01_data.ipynb #c1a1b051
+SCAN_LIMIT = 20000  # folder datasets up to this many files are decoded in full before training
+
+
+def check_images(ds: ImageFolderDataset, limit: int = SCAN_LIMIT) -> list:
+    """Decode every file of `ds` (when it has at most `limit`): unreadable ones are an error naming them
+    (`on_corrupt='error'`) or are removed from `ds` (`'skip'`); the list of unreadable files."""
+    if len(ds.samples) > limit:
+        return []
+    bad = []
+    for path, _ in ds.samples:
+        try:
+            load_rgb(path)
+        except CorruptImageError:
+            bad.append(str(path))
+    if bad and ds.on_corrupt == 'error':
+        raise CorruptImageError(
+            f"{len(bad)} unreadable image(s) in {ds.root}: {', '.join(bad[:3])}"
+            f"{' ...' if len(bad) > 3 else ''}; fix or remove them, or skip them (--on-corrupt skip)"
+        )
+    if bad:
+        ds.samples = [sm for sm in ds.samples if str(sm[0]) not in set(bad)]
+        ds.targets = [l for _, l in ds.samples]
+        ds.skipped |= set(bad)
+        if not ds.samples:
+            raise CorruptImageError(f"no readable image among the files of {ds.root}")
+    return bad
 
 # %% ../nbs/01_data.ipynb #2a40fd14
 IMAGENET_TRAIN_SIZE = 1_281_167

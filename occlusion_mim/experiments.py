@@ -18,13 +18,14 @@ from .data import EvalTransform, SHAPES
 from .models import parse_model_name, ARCHS
 
 # %% auto #0
-__all__ = ['PRESETS', 'NOT_DEFINING', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS', 'BASELINE_STYLES',
-           'RECIPES', 'Z95', 'VERDICTS', 'PROBES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root',
-           'cache_root', 'data_fingerprint', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached',
-           'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images', 'pretrain_config',
-           'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se',
-           'diff_interval', 'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 't975',
-           'combine_seeds', 'claims_table', 'claims_markdown', 'top1_interval', 'protocol_probe', 'save_outputs']
+__all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS',
+           'BASELINE_STYLES', 'RECIPES', 'Z95', 'VERDICTS', 'PROBES', 'check_params', 'resolve_preset', 'as_list',
+           'check_data_root', 'cache_root', 'data_fingerprint', 'run_key', 'Run', 'cli_args', 'cache_entry_problem',
+           'run_cached', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images',
+           'pretrain_config', 'finetune_config', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat',
+           'cka_diff', 'top1_se', 'diff_interval', 'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5',
+           't975', 'combine_seeds', 'claims_table', 'claims_markdown', 'top1_interval', 'protocol_probe',
+           'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -90,6 +91,7 @@ def check_data_root(name: str, path) -> str:
 
 # %% ../nbs/08_experiments.ipynb #f59461a2
 NOT_DEFINING = ('out', 'quiet', 'num_workers', 'log_every', 'save_every', 'device', 'precision', 'compile')
+KEY_SINCE = dict(on_corrupt='error')  # options added after runs were cached: in the key only when not default
 
 
 def cache_root(cache=None) -> Path:
@@ -151,6 +153,9 @@ def run_key(c: TrainConfig) -> str:
     """A 12-hex-digit hash of everything in `c` that defines the trained model, and of what its data folder
     holds (`data_fingerprint`)."""
     d = {k: v for k, v in dataclasses.asdict(c).items() if k not in NOT_DEFINING}
+    for k, default in KEY_SINCE.items():
+        if d.get(k) == default:
+            d.pop(k)  # an option added later, at its default: the runs cached before it keep their key
     fp = data_fingerprint(c.data)
     if fp is not None:
         d['data_fingerprint'] = fp  # other images in the same folder: another run

@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #147201ec
 from __future__ import annotations
-import os, re, sys, json, math, time, random, hashlib, dataclasses, contextlib, warnings
+import os, re, sys, json, math, time, random, shutil, hashlib, dataclasses, contextlib, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
 from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
-from .data import unlabelled_folder, has_class_folders
+from .data import unlabelled_folder, has_class_folders, check_images
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
 from .augment import CropFlip
 from occlusion_mim.models import (
@@ -78,6 +78,8 @@ class TrainConfig:
     n_per_class: int = 200  # generated shapes: training images per class
     # smallest crop area of the shared random resized crop (0: 0.2 pretraining, 0.08 fine-tuning)
     crop_min: float = 0.0
+    # an unreadable image in a --data folder: 'error' (before training, naming it), 'skip' (left out, counted)
+    on_corrupt: str = 'error'
     precision: str = 'auto'  # 'auto', 'bf16', 'fp16', 'fp32'
     # torch.compile the forward (long runs; the first step compiles; falls back to eager if the compiler
     # fails)
@@ -145,6 +147,7 @@ def check_config(c: TrainConfig) -> TrainConfig:
     if c.blr <= 0 and c.lr <= 0:
         raise ValueError("a learning rate is needed: --blr or --lr must be positive")
     check_choice('precision', c.precision, ['auto', 'bf16', 'fp16', 'fp32'])
+    check_choice('on_corrupt', c.on_corrupt, ['error', 'skip'])
     check_choice('device', c.device, ['auto', 'cpu', 'cuda'])
     if c.device == 'cuda' and not torch.cuda.is_available():
         raise ValueError("--device cuda but no CUDA device is available")
@@ -199,11 +202,15 @@ def build_data(c: TrainConfig, img_size: int, train: bool = True):
             f"--data {d}: no such folder, and not an embedded set ({', '.join(EMBEDDED)})"
         )
     if c.mode == 'pretrain' and p.is_dir() and not has_class_folders(p):
-        return unlabelled_folder(
-            p, transform=tf, seed=c.seed
-        )  # a plain folder of images: labels are not needed
-    split = 'train' if train else 'val'
-    return image_folder(p, split, transform=tf, seed=c.seed, holdout=HOLDOUT)  # a one-split folder: held out
+        ds = unlabelled_folder(p, transform=tf, seed=c.seed, on_corrupt=c.on_corrupt)  # labels not needed
+    else:
+        split = 'train' if train else 'val'
+        ds = image_folder(p, split, transform=tf, seed=c.seed, holdout=HOLDOUT, on_corrupt=c.on_corrupt)
+    skipped = check_images(ds)  # every file decoded before training (up to SCAN_LIMIT files)
+    if skipped:
+        said = f"{len(skipped)} unreadable image(s) skipped (--on-corrupt skip), e.g. {skipped[0]}"
+        ds.note = f"{ds.note}; {said}" if getattr(ds, 'note', None) else said
+    return ds
 
 # %% ../nbs/05_train.ipynb #d2cdcb49
 class EpochBatches(torch.utils.data.Sampler):
@@ -600,9 +607,16 @@ def save_checkpoint(
     _saves[0] += 1
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
     try:
-        torch.save(obj, tmp)
-        with open(tmp, 'rb') as f:
-            os.fsync(f.fileno())
+        try:
+            torch.save(obj, tmp)
+            with open(tmp, 'rb') as f:
+                os.fsync(f.fileno())
+        except (RuntimeError, OSError) as e:  # a full disk: torch says 'basic_ios::clear: iostream error'
+            free = shutil.disk_usage(path.parent).free / 2**30
+            raise OSError(
+                f"cannot write checkpoint {tmp} ({e}); {free:.1f} GiB free on its disk; the last checkpoint "
+                f"{path} is kept: free space and rerun the command to resume"
+            ) from None
         new = file_sha256(tmp)  # read back from the disk
         _fault('save', _saves[0])  # a kill here leaves the previous checkpoint in place
         cur = file_sha256(path) if path.exists() and _known_sums(path) is None else None

@@ -92,6 +92,7 @@ def test_fig1_data(tmp_path):
         (dict(preset='papr'), "preset='papr'"),
         (dict(augmentations='mask;blur'), "'blur'"),
         (dict(mask_ratio=1.5), 'mask_ratio=1.5'),
+        (dict(seed='abc'), "seed='abc' has type str; expected int"),
         (dict(images='/no/such/folder'), '/no/such/folder'),
     ],
 )

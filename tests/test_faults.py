@@ -255,6 +255,8 @@ def test_finetuning_on_a_one_split_folder_holds_out_its_validation_images(tmp_pa
     'args, message',
     [
         (['--log-every', '0'], '--log-every=0 must be at least 1'),
+        (['--eval-every', '0'], '--eval-every=0 must be at least 1'),
+        (['--on-corrupt', 'ignore'], "on_corrupt='ignore'"),
         (['--drop-path', '1.5'], '--drop-path=1.5'),
         (['--model', 'mocov3_vit_nano_patch8', '--mask-ratio', '0.5'], 'MoCo v3 masks no patches'),
         (['--data', 'photos:abc'], 'photos:N takes a number'),
@@ -285,3 +287,57 @@ def test_an_unwritable_output_folder_is_found_before_any_compute(tmp_path, monke
         output_dir('fig3')
     with pytest.raises(OSError, match=str(f / 'sub')):
         output_dir('fig3', f / 'sub')
+
+
+def _image_set(root, corrupt=()):
+    from PIL import Image
+
+    for c in ('a', 'b'):
+        (root / c).mkdir(parents=True)
+        for k in range(10):
+            Image.new('RGB', (32, 32), (25 * k, 100 if c == 'a' else 0, 0)).save(root / c / f'{k}.png')
+    for name in corrupt:
+        (root / name).write_bytes(b'' if 'empty' in name else (root / 'a' / '0.png').read_bytes()[:40])
+    return root
+
+
+def test_unreadable_images_stop_the_run_before_training_or_are_skipped(tmp_path):
+    root = _image_set(tmp_path / 'set', corrupt=['a/empty.png', 'b/truncated.png'])
+    args = _arg(_arg(_arg(FT, '--data', root), '--epochs', 1), '--batch-size', 6)
+    r = cli(args, tmp_path / 'run', check=False)
+    assert r.returncode == 2 and 'empty.png' in r.stderr and '--on-corrupt skip' in r.stderr, r.stderr
+    assert 'Traceback' not in r.stderr and not (tmp_path / 'run' / 'checkpoint.pt').exists()
+    r = cli([*args, '--on-corrupt', 'skip'], tmp_path / 'run2')
+    note = json.loads((tmp_path / 'run2' / 'run.json').read_text())['params']['data_note']
+    assert "'train' part has 20 images" in note and '2 unreadable image(s) skipped' in note, note
+
+
+def test_a_full_disk_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    import occlusion_mim.train as T
+
+    out = tmp_path / 'run'
+    cli(BASE, out, env={'OCCLUSION_MIM_FAULT': 'step:3'}, check=False)
+    before = (out / 'checkpoint.pt').read_bytes()
+
+    def full_disk(obj, f, *a, **k):
+        raise RuntimeError('[enforce fail at inline_container.cc:626] . basic_ios::clear: iostream error')
+
+    monkeypatch.setattr(T.torch, 'save', full_disk)
+    c = T.TrainConfig(
+        mode='pretrain',
+        model='mae_vit_nano_patch8',
+        data='shapes',
+        n_per_class=6,
+        batch_size=12,
+        epochs=3,
+        blr=1e-3,
+        save_every=1,
+        log_every=1,
+        quiet=True,
+        device='cpu',
+        out=str(out),
+    )
+    with pytest.raises(OSError, match='GiB free on its disk') as e:
+        T.train(c)
+    assert 'checkpoint.pt' in str(e.value) and 'rerun the command to resume' in str(e.value)
+    assert (out / 'checkpoint.pt').read_bytes() == before and not list(out.glob('.checkpoint*.tmp'))
