@@ -855,7 +855,13 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     betas = (0.9, 0.95) if c.mode == 'pretrain' else (0.9, 0.999)
     opt = make_optimizer(model, base_lr, c.weight_decay, betas, groups=optimizer_groups(c, model))
     if world > 1 and c.mode != 'probe' and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
-        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        if device.type == 'cuda':
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        elif rank == 0:  # torch's SyncBatchNorm runs on GPUs only
+            print(
+                "occlusion-mim: BatchNorm statistics are per process on CPUs (SyncBatchNorm needs GPUs)",
+                file=sys.stderr,
+            )
     step_fn = TrainStep(model, opt, c.precision, c.compile, device)
     module = model
     if world > 1:

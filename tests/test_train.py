@@ -99,12 +99,15 @@ def test_resume_after_kills_at_random_times(reference, tmp_path):
     assert_bitwise_equal(weights(out), weights(reference))
 
 
-def test_two_processes_match_one(tmp_path):
+@pytest.mark.parametrize('model', ['mae_vit_nano_patch8', 'c_mae_vit_nano_patch8'])
+def test_two_processes_match_one(tmp_path, model):
+    """MAE: bitwise the same run; C-MAE: runs (its projector's BatchNorm keeps per-process statistics on CPUs,
+    where torch has no SyncBatchNorm, so it is not the one-process run; its InfoNCE is checked below)."""
     one, two = tmp_path / 'one', tmp_path / 'two'
     args = [
         'pretrain',
         '--model',
-        'mae_vit_nano_patch8',
+        model,
         '--data',
         'shapes',
         '--n-per-class',
@@ -146,6 +149,11 @@ def test_two_processes_match_one(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     m1, m2 = pd.read_csv(one / 'metrics.csv'), pd.read_csv(two / 'metrics.csv')
     assert list(m1.step) == list(m2.step) and len(m1) > 5
+    if model.startswith('c_mae'):
+        assert (
+            m2.loss.notna().all() and json.loads((two / 'run.json').read_text())['params']['world_size'] == 2
+        )
+        return
     assert (m1.loss - m2.loss).abs().max() < 1e-5, (m1.loss - m2.loss).abs().max()
     a, b = weights(one), weights(two)
     assert max((a[k].float() - b[k].float()).abs().max().item() for k in a) < 1e-5
@@ -359,3 +367,66 @@ def test_compile_option_reaches_the_step(tmp_path, monkeypatch):
     )
     assert compiled, "the compiled forward was never called"
     assert r['step'] == 5 and r['loss'] == r['loss']
+
+
+def test_layer_decay_scales_each_blocks_first_step(tmp_path):
+    """After one fine-tuning step with layer decay 0.5 (depth 2), each parameter moved by
+    lr x 0.5 ** (depth + 1 - layer) (Adam's first step is about lr per element): stem 1/8, block 0 1/4,
+    block 1 1/2, norm and head 1."""
+    from occlusion_mim.train import TrainConfig, check_config, setup, train_step, _set_lr
+    from occlusion_mim.data import to_float
+
+    c = TrainConfig(
+        mode='finetune',
+        model='vit_nano_patch8',
+        data='shapes',
+        n_per_class=6,
+        batch_size=12,
+        layer_decay=0.5,
+        warmup_epochs=0,
+        weight_decay=0.0,
+        device='cpu',
+        precision='fp32',
+        quiet=True,
+        out=str(tmp_path / 'run'),
+    )
+    s = setup(check_config(c))
+    items = [s.data[i] for i in range(12)]
+    x, y = to_float(torch.stack([it[0] for it in items])), torch.tensor([it[1] for it in items])
+    before = {n: p.detach().clone() for n, p in s.model.named_parameters()}
+    lr = _set_lr(s, 0)
+    train_step(s, x, y, 0)
+    layer = {'encoder.patch_embed': 0, 'encoder.blocks.0.': 1, 'encoder.blocks.1.': 2, 'encoder.norm': 3}
+    layer['similarity.'] = 3
+    seen = set()
+    for n, p in s.model.named_parameters():
+        k = next((k for k in layer if n.startswith(k)), None)
+        if k is None or p.numel() < 16:
+            continue
+        moved = (p.detach() - before[n]).abs().flatten()
+        step = moved[moved > 0].median().item()
+        assert abs(step / (lr * 0.5 ** (3 - layer[k])) - 1) < 0.05, (n, step, lr)
+        seen.add(k)
+    assert seen == set(layer), seen
+
+
+def _info_nce_on_rank(rank, world, init, q, k, out):
+    import torch.distributed as dist
+    from occlusion_mim.models import info_nce
+
+    dist.init_process_group('gloo', init_method=init, rank=rank, world_size=world)
+    n = q.shape[0] // world
+    torch.save(info_nce(q[rank * n : (rank + 1) * n], k[rank * n : (rank + 1) * n]), f'{out}/{rank}.pt')
+    dist.destroy_process_group()
+
+
+def test_info_nce_over_two_processes_is_the_one_process_loss(tmp_path):
+    "Each process: its queries against the gathered keys, positives offset by its rank; the mean: the loss."
+    from occlusion_mim.models import info_nce
+
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(8, 16, generator=g), torch.randn(8, 16, generator=g)
+    init = f"file://{tmp_path / 'rendezvous'}"
+    torch.multiprocessing.spawn(_info_nce_on_rank, args=(2, init, q, k, str(tmp_path)), nprocs=2)
+    two = (torch.load(tmp_path / '0.pt') + torch.load(tmp_path / '1.pt')) / 2
+    assert abs(two.item() - info_nce(q, k).item()) < 1e-6

@@ -166,3 +166,41 @@ def test_mocov3_views_are_made_in_pixel_space(tmp_path, record):
     assert len(record['online']) == 2 and record['online'][0].shape == (N, 3, SIZE, SIZE)
     for view in record['online']:
         assert (view * STD + MEAN).abs().max() < 1e-5
+
+
+def test_mocov3_draws_two_different_views(tmp_path, record):
+    "MoCo v3's two crops of the same images differ (two independent draws, not one view twice)."
+    ds = KnownImages()
+    train(
+        mode='pretrain',
+        model='mocov3_vit_nano_patch8',
+        dataset=ds,
+        batch_size=N,
+        epochs=1,
+        blr=1e-3,
+        precision='fp32',
+        device='cpu',
+        quiet=True,
+        out=str(tmp_path / 'run'),
+    )
+    a, b = record['online']
+    assert a.shape == b.shape == (N, 3, SIZE, SIZE)
+    assert not any(torch.equal(a[i], b[i]) for i in range(N)), 'the two views of an image are the same'
+
+
+def test_r_mae_targets_are_layer_normalised_tokens():
+    """R-MAE's target: the EMA encoder's patch tokens, each normalised to mean 0, variance 1 without affine,
+    checked on an EMA encoder whose own final norm is far from the identity (at initialisation it already
+    gives normalised tokens, which would hide a missing normalisation)."""
+    m = models.create_model('r_mae_vit_nano_patch8')
+    with torch.no_grad():
+        m.target.encoder.norm.weight.uniform_(0.5, 3.0)
+        m.target.encoder.norm.bias.uniform_(-1.0, 1.0)
+    x = normalize(torch.rand(N, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1)))
+    t = m.target(x)
+    z = m.target.encoder.forward_encoder(x, 0.0)[0][:, 1:]
+    assert t.shape == (N, (SIZE // P) ** 2, 64)  # patch tokens only, no CLS
+    assert z.mean(-1).abs().max() > 0.1  # the raw tokens are not normalised
+    assert t.mean(-1).abs().max() < 1e-5 and (t.var(-1, unbiased=False) - 1).abs().max() < 1e-3
+    expected = (z - z.mean(-1, keepdim=True)) / (z.var(-1, unbiased=False, keepdim=True) + 1e-6).sqrt()
+    assert torch.allclose(t, expected, atol=1e-5)
