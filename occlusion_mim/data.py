@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #b5a9d749
 from __future__ import annotations
-import os, re, json, zlib, warnings, difflib
+import os, re, json, zlib, warnings, difflib, collections
 from pathlib import Path
 from functools import lru_cache
 from importlib import resources
@@ -18,12 +18,13 @@ from .core import check_choice, sample_seed, atomic_path
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'SCAN_LIMIT', 'IMAGENET_TRAIN_SIZE', 'PHOTOS', 'SHAPES',
-           'TEXTURES', 'TEXTURE_OF', 'STIMULUS_RE', 'CorruptImageError', 'to_rgb', 'load_rgb', 'to_float', 'normalize',
-           'denormalize', 'EvalTransform', 'imagenet_wnids', 'read_resource', 'imagenet100_wnids', 'resolve_classes',
-           'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder', 'held_out', 'unlabelled_folder',
-           'has_class_folders', 'check_images', 'embedded_photo', 'list_images', 'load_images', 'RepeatedImages',
-           'few_image_set', 'render_shape_texture', 'ShapesTextures', 'ShapesCueConflict', 'write_cue_conflict',
-           'cue_conflict_table', 'CueConflictImages', 'cue_conflict_imagenet_indices']
+           'TEXTURES', 'TEXTURE_OF', 'RENDER_SETS', 'STIMULUS_RE', 'CorruptImageError', 'to_rgb', 'load_rgb',
+           'to_float', 'normalize', 'denormalize', 'EvalTransform', 'imagenet_wnids', 'read_resource',
+           'imagenet100_wnids', 'resolve_classes', 'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder',
+           'held_out', 'unlabelled_folder', 'has_class_folders', 'check_images', 'embedded_photo', 'list_images',
+           'load_images', 'RepeatedImages', 'few_image_set', 'render_shape_texture', 'shared_renders', 'ShapesTextures',
+           'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table', 'CueConflictImages',
+           'cue_conflict_imagenet_indices']
 
 # %% ../nbs/01_data.ipynb #22ba03ed
 IMG_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
@@ -716,6 +717,21 @@ def render_shape_texture(
     img = img + rng.normal(0, 0.02, img.shape)
     return np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
 
+# %% ../nbs/01_data.ipynb #4e1c0a02
+RENDER_SETS = 8  # how many sets' rendered images the process keeps (a 2,000-image set at 32 px: 6 MB)
+_RENDERS: collections.OrderedDict = collections.OrderedDict()
+
+
+def shared_renders(key: tuple) -> dict:
+    "The process-wide {index: image} table of the generated set `key` (the latest `RENDER_SETS` are kept)."
+    if key in _RENDERS:
+        _RENDERS.move_to_end(key)
+        return _RENDERS[key]
+    table = _RENDERS[key] = {}
+    while len(_RENDERS) > RENDER_SETS:
+        _RENDERS.popitem(last=False)
+    return table
+
 # %% ../nbs/01_data.ipynb #3a905829
 class ShapesTextures(Dataset):
     """Generated, labelled shapes-with-textures images: sample i is class `i % K`, deterministic in `(seed,
@@ -746,7 +762,8 @@ class ShapesTextures(Dataset):
         )
         self.classes, self.render_kw, self.epoch = list(classes), render_kw, 0
         self.targets = [i % len(self.classes) for i in range(len(self))]
-        self._cache = {} if cache else None
+        key = (self.size, repr(seed), split, tuple(self.classes), repr(sorted(render_kw.items())))
+        self._cache = shared_renders(key) if cache else None
 
     def __len__(self):
         return self.n_per_class * len(self.classes)
