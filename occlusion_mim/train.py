@@ -555,6 +555,14 @@ def _known_sums(path) -> list | None:
         return []  # a torn or edited sums file vouches for nothing
 
 
+def _current_sum(path) -> list:
+    "The sum of the checkpoint at `path` now, as a list of one (none: no file, or a torn sums file)."
+    known = _known_sums(path)
+    if known is not None:
+        return known[:1]  # the current file's sum is listed first
+    return [file_sha256(path)] if path.exists() else []  # a folder from before checksums
+
+
 def nonfinite_tensors(*state_dicts) -> list[str]:
     "Names of the floating-point tensors holding NaN or inf in (nested) state dicts."
     bad = []
@@ -619,10 +627,8 @@ def save_checkpoint(
             ) from None
         new = file_sha256(tmp)  # read back from the disk
         _fault('save', _saves[0])  # a kill here leaves the previous checkpoint in place
-        cur = file_sha256(path) if path.exists() and _known_sums(path) is None else None
-        old = [h for h in (_known_sums(path) or [cur]) if h][:1]
         # the sums first: every file the folder holds at any moment has its sum listed
-        atomic_write_text(_sums_path(path), json.dumps(dict(sha256=[new] + old)))
+        atomic_write_text(_sums_path(path), json.dumps(dict(sha256=[new] + _current_sum(path))))
         if path.exists():
             os.replace(path, _prev_path(path))
         os.replace(tmp, path)

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 import pytest
 
@@ -19,3 +18,13 @@ def shared_data():
     if not d.is_dir():
         pytest.skip(f'shared test data not found at {d}')
     return d
+
+
+@pytest.fixture(scope='session')
+def reference(tmp_path_factory):
+    "A finished tiny pretraining run (`test_train.BASE`), shared by the resume and fault tests; read only."
+    from test_train import BASE, cli
+
+    out = tmp_path_factory.mktemp('ref') / 'run'
+    cli(BASE, out)
+    return out

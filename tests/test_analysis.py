@@ -2,7 +2,6 @@
 ../shared), and the package's ImageNet index map against the shared copy."""
 
 import json
-import numpy as np
 import pytest
 import torch
 from occlusion_mim.shape_bias import shape_bias, label_space, load_stimuli

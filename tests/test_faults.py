@@ -6,18 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from test_train import BASE, cli, weights, assert_bitwise_equal
+from test_train import BASE, FT, cli, weights, assert_bitwise_equal, _arg
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _arg(args, name, value):
-    "`args` with option `name` set to `value` (replaced when present, else added)."
-    args = list(args)
-    if name in args:
-        args[args.index(name) + 1] = str(value)
-        return args
-    return args + [name, str(value)]
 
 
 def _all_finite(ck):
@@ -47,26 +38,6 @@ def test_a_nan_stop_resumes_from_the_last_finite_checkpoint(tmp_path):
 
 
 # --- 2. exact resume from a checkpoint in the middle of an epoch, every method and mode ---------------------
-FT = [
-    'finetune',
-    '--model',
-    'vit_nano_patch8',
-    '--data',
-    'shapes',
-    '--n-per-class',
-    '6',
-    '--batch-size',
-    '12',
-    '--epochs',
-    '2',
-    '--blr',
-    '1e-3',
-    '--save-every',
-    '1',
-    '--quiet',
-    '--device',
-    'cpu',
-]
 PT = _arg(BASE, '--epochs', '2')
 CASES = {
     'mae, drop path': _arg(PT, '--drop-path', '0.1'),
@@ -189,13 +160,6 @@ def test_a_corrupt_checkpoint_falls_back_to_the_previous_one(reference, tmp_path
         r.stderr
     )
     assert_bitwise_equal(weights(out), weights(reference))
-
-
-@pytest.fixture(scope='module')
-def reference(tmp_path_factory):
-    out = tmp_path_factory.mktemp('ref') / 'run'
-    cli(BASE, out)
-    return out
 
 
 @pytest.mark.parametrize('damage', ['flip', 'truncate', 'empty'])

@@ -32,6 +32,37 @@ BASE = [
     'cpu',
 ]
 
+# a tiny fine-tuning run (nano ViT, 60 generated images)
+FT = [
+    'finetune',
+    '--model',
+    'vit_nano_patch8',
+    '--data',
+    'shapes',
+    '--n-per-class',
+    '6',
+    '--batch-size',
+    '12',
+    '--epochs',
+    '2',
+    '--blr',
+    '1e-3',
+    '--save-every',
+    '1',
+    '--quiet',
+    '--device',
+    'cpu',
+]
+
+
+def _arg(args, name, value):
+    "`args` with option `name` set to `value` (replaced when present, else added)."
+    args = list(args)
+    if name in args:
+        args[args.index(name) + 1] = str(value)
+        return args
+    return args + [name, str(value)]
+
 
 def cli(args, out, env=None, check=True, timeout=300):
     e = dict(os.environ, **(env or {}))
@@ -56,13 +87,6 @@ def assert_bitwise_equal(a, b):
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
-
-
-@pytest.fixture(scope='module')
-def reference(tmp_path_factory):
-    out = tmp_path_factory.mktemp('ref') / 'run'
-    cli(BASE, out)
-    return out
 
 
 @pytest.mark.parametrize('fault', ['step:4', 'save:3', 'step:9', 'save:8'])
@@ -303,26 +327,7 @@ def test_metrics_csv_is_one_table_whatever_the_logging(tmp_path):
     and a resume: one readable table."""
     from occlusion_mim.train import METRIC_COLUMNS
 
-    args = [
-        'finetune',
-        '--model',
-        'vit_nano_patch8',
-        '--data',
-        'shapes',
-        '--n-per-class',
-        '6',
-        '--batch-size',
-        '12',
-        '--epochs',
-        '2',
-        '--save-every',
-        '1',
-        '--log-every',
-        '3',
-        '--quiet',
-        '--device',
-        'cpu',
-    ]
+    args = _arg(FT, '--log-every', 3)
     out = tmp_path / 'run'
     r = cli(args, out, env={'OCCLUSION_MIM_FAULT': 'step:2'}, check=False)
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]

@@ -96,8 +96,9 @@ def record(monkeypatch):
     return seen
 
 
-def run(tmp_path, method, source_aug):
-    ds = KnownImages()
+def run(tmp_path, method, source_aug='none', ds=None):
+    "One pretraining epoch (one batch) of `method` on `ds` (default: `KnownImages`); returns the dataset."
+    ds = KnownImages() if ds is None else ds
     train(
         mode='pretrain',
         model=f'{method}_vit_nano_patch8',
@@ -151,18 +152,7 @@ class BlackImages(KnownImages):
 
 def test_mocov3_views_are_made_in_pixel_space(tmp_path, record):
     "Black images stay black through MoCo v3's crops and colour in pixel space (on normalised values: grey)."
-    train(
-        mode='pretrain',
-        model='mocov3_vit_nano_patch8',
-        dataset=BlackImages(),
-        batch_size=N,
-        epochs=1,
-        blr=1e-3,
-        precision='fp32',
-        device='cpu',
-        quiet=True,
-        out=str(tmp_path / 'run'),
-    )
+    run(tmp_path, 'mocov3', ds=BlackImages())
     assert len(record['online']) == 2 and record['online'][0].shape == (N, 3, SIZE, SIZE)
     for view in record['online']:
         assert (view * STD + MEAN).abs().max() < 1e-5
@@ -170,19 +160,7 @@ def test_mocov3_views_are_made_in_pixel_space(tmp_path, record):
 
 def test_mocov3_draws_two_different_views(tmp_path, record):
     "MoCo v3's two crops of the same images differ (two independent draws, not one view twice)."
-    ds = KnownImages()
-    train(
-        mode='pretrain',
-        model='mocov3_vit_nano_patch8',
-        dataset=ds,
-        batch_size=N,
-        epochs=1,
-        blr=1e-3,
-        precision='fp32',
-        device='cpu',
-        quiet=True,
-        out=str(tmp_path / 'run'),
-    )
+    run(tmp_path, 'mocov3')
     a, b = record['online']
     assert a.shape == b.shape == (N, 3, SIZE, SIZE)
     assert not any(torch.equal(a[i], b[i]) for i in range(N)), 'the two views of an image are the same'
