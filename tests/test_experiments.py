@@ -165,7 +165,16 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     assert all(f'cached: {r}' in nb4 for r in mae_runs), 'Fig. 4 retrained the MAE runs Fig. 2 had cached'
     per = pd.read_csv(out4 / 'fig4.csv')
     assert set(per.method) == {'supervised', 'mae', 'mocov3', 'r_mae', 'c_mae'}
-    assert per.shape_bias.dropna().between(0, 1).all()
+    # every shape bias recounted from the trials: shape decisions / (shape + texture decisions)
+    trials = pd.read_csv(out4 / 'fig4_trials.csv')
+    for (m, c), g in trials.groupby(['method', 'shape']):
+        k, t = int((g.decision == g['shape']).sum()), int((g.decision == g.texture).sum())
+        row = per[(per.method == m) & (per.category == c)].iloc[0]
+        assert (row.n_trials, row.n_shape, row.n_texture) == (len(g), k, t), (m, c)
+        assert k + t == 0 or abs(row.shape_bias - k / (k + t)) < 1e-12, (m, c)
+    for m, g in trials.groupby('method'):
+        k, t = (g.decision == g['shape']).sum(), (g.decision == g.texture).sum()
+        assert abs(per[per.method == m]['mean'].iloc[0] - k / (k + t)) < 1e-12, m
     assert list(pd.read_csv(out4 / 'fig4_claims.csv').claim) == ['C5']
 
 

@@ -1,0 +1,72 @@
+"""The module notebooks' inline tests, run against the installed package.
+
+`nbdev-test` runs a notebook's own cells: its `#| export` cells define the functions its tests then call, so
+those tests never touch `occlusion_mim/*.py`. Here each science notebook's other cells (tests, examples,
+pictures) run in a namespace made from the exported module instead, its `#| export` cells left out: the
+tests call the package's code, as a user does. This catches a package that drifted from its notebook, and it
+is what lets a mutation tool, which changes `occlusion_mim/*.py`, see the notebooks' tests
+(`tests/MUTATION.md`)."""
+
+import importlib, json, os, re
+from pathlib import Path
+import matplotlib
+import pytest
+
+matplotlib.use('Agg')
+ROOT = Path(__file__).resolve().parents[1]
+# nbdev's flags (pyproject `tst_flags`) and the export directives: cells carrying them do not run here
+SKIPPED = re.compile(r'^#\|\s*(export|exports|exporti|default_exp|notest|slow|gpu)\b', re.M)
+# the notebooks of the science's core: views and masking, targets and losses, CKA, shape bias, claims
+NOTEBOOKS = {
+    '02_augment': 'occlusion_mim.augment',
+    '03_models': 'occlusion_mim.models',
+    '06_cka': 'occlusion_mim.cka',
+    '07_shape_bias': 'occlusion_mim.shape_bias',
+    '08_experiments': 'occlusion_mim.experiments',
+}
+
+
+def test_cells(notebook: Path) -> list[tuple[int, str]]:
+    "(index, source) of the code cells of `notebook` that are not exported and not skipped by a flag."
+    cells = json.loads(notebook.read_text())['cells']
+    out = []
+    for i, c in enumerate(cells):
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'code' and src.strip() and not SKIPPED.search(src):
+            out.append((i, src))
+    return out
+
+
+test_cells.__test__ = False  # a helper, not a pytest test
+
+
+def run_on_package(stem: str, module: str):
+    "Run the test cells of nbs/<stem>.ipynb in a copy of `module`'s namespace, from the nbs/ folder."
+    mod = importlib.import_module(module)
+    ns = dict(vars(mod))
+    ns['__name__'] = '__main__'
+    cwd = os.getcwd()
+    os.chdir(ROOT / 'nbs')
+    try:
+        for i, src in test_cells(ROOT / 'nbs' / f'{stem}.ipynb'):
+            try:
+                exec(compile(src, f'{stem}.ipynb[cell {i}]', 'exec'), ns)
+            except Exception as e:
+                raise AssertionError(f'{stem}.ipynb cell {i} failed on the package: {e!r}') from e
+    finally:
+        os.chdir(cwd)
+        import matplotlib.pyplot as plt
+
+        plt.close('all')
+
+
+def test_the_runner_leaves_out_exported_cells(tmp_path):
+    "The namespace's functions are the package's, not redefinitions from the notebook."
+    cells = test_cells(ROOT / 'nbs' / '07_shape_bias.ipynb')
+    assert cells and not any('#| export' in s for _, s in cells)
+    assert any('shape_bias(' in s for _, s in cells)
+
+
+@pytest.mark.parametrize('stem', list(NOTEBOOKS))
+def test_notebook_tests_pass_on_the_package(stem):
+    run_on_package(stem, NOTEBOOKS[stem])
