@@ -26,7 +26,7 @@ NOTEBOOKS = {
 }
 
 
-def test_cells(notebook: Path) -> list[tuple[int, str]]:
+def runnable_cells(notebook: Path) -> list[tuple[int, str]]:
     "(index, source) of the code cells of `notebook` that are not exported and not skipped by a flag."
     cells = json.loads(notebook.read_text())['cells']
     out = []
@@ -37,9 +37,6 @@ def test_cells(notebook: Path) -> list[tuple[int, str]]:
     return out
 
 
-test_cells.__test__ = False  # a helper, not a pytest test
-
-
 def run_on_package(stem: str, module: str):
     "Run the test cells of nbs/<stem>.ipynb in a copy of `module`'s namespace, from the nbs/ folder."
     mod = importlib.import_module(module)
@@ -48,7 +45,7 @@ def run_on_package(stem: str, module: str):
     cwd = os.getcwd()
     os.chdir(ROOT / 'nbs')
     try:
-        for i, src in test_cells(ROOT / 'nbs' / f'{stem}.ipynb'):
+        for i, src in runnable_cells(ROOT / 'nbs' / f'{stem}.ipynb'):
             try:
                 exec(compile(src, f'{stem}.ipynb[cell {i}]', 'exec'), ns)
             except Exception as e:
@@ -62,7 +59,7 @@ def run_on_package(stem: str, module: str):
 
 def test_the_runner_leaves_out_exported_cells(tmp_path):
     "The namespace's functions are the package's, not redefinitions from the notebook."
-    cells = test_cells(ROOT / 'nbs' / '07_shape_bias.ipynb')
+    cells = runnable_cells(ROOT / 'nbs' / '07_shape_bias.ipynb')
     assert cells and not any('#| export' in s for _, s in cells)
     assert any('shape_bias(' in s for _, s in cells)
 
