@@ -811,7 +811,8 @@ def t975(df: int) -> float:
         raise ValueError(f"t975 needs at least 1 degree of freedom; got {df}")
     if df <= 30:
         return _T975[df - 1]
-    return Z95 + (Z95**3 + Z95) / (4 * df)
+    z = Z95  # the first two Cornish-Fisher terms: within 1e-4 of the quantile from 31 degrees of freedom on
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def combine_seeds(rows: list[dict]) -> dict:

@@ -203,7 +203,6 @@ def _logits_fn(model_or_fn):
     )
 
 
-@torch.no_grad()
 def shape_bias(
     # a classifier: a model from `create_model` with a head, any module returning logits, or a function images
     # -> logits
@@ -246,17 +245,18 @@ def shape_bias(
         module.eval()
     decisions = []
     try:
-        for s in range(0, len(trials), batch_size):
-            x = torch.stack([load(i, size) for i in trials['index'][s : s + batch_size]]).to(device)
-            if normalize:
-                x = _norm(x)
-            logits = torch.as_tensor(fn(x))
-            if logits.ndim != 2 or logits.shape[0] != len(x):
-                raise ValueError(
-                    f"the classifier returned shape {tuple(logits.shape)} for {len(x)} images; expected "
-                    f"({len(x)}, num_outputs)"
-                )
-            decisions += decide(logits.float().cpu(), space)
+        with torch.no_grad():  # a block, not a decorator: mutation tools leave decorated functions alone
+            for s in range(0, len(trials), batch_size):
+                x = torch.stack([load(i, size) for i in trials['index'][s : s + batch_size]]).to(device)
+                if normalize:
+                    x = _norm(x)
+                logits = torch.as_tensor(fn(x))
+                if logits.ndim != 2 or logits.shape[0] != len(x):
+                    raise ValueError(
+                        f"the classifier returned shape {tuple(logits.shape)} for {len(x)} images; expected "
+                        f"({len(x)}, num_outputs)"
+                    )
+                decisions += decide(logits.float().cpu(), space)
     finally:
         if module is not None:
             module.train(was_training)
