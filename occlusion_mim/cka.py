@@ -253,57 +253,57 @@ class StreamingLinearCKA:
     def __init__(self):
         self.n, self._s = 0, None
 
-    @torch.no_grad()
     def update(self, X, Y) -> 'StreamingLinearCKA':
         "Add a minibatch of paired rows (b, d1), (b, d2)."
-        X, Y = as_features(X, 'X'), as_features(Y, 'Y')
-        _check_n(X.shape[0], Y.shape[0], None)
-        Y = Y.to(X.device)
-        if self._s is None:
-            self._shift = (X.mean(0), Y.mean(0))
-            d1, d2 = X.shape[1], Y.shape[1]
-            z = lambda *s: torch.zeros(*s, dtype=torch.float64, device=X.device)
-            self._s = dict(
-                x=z(d1),
-                y=z(d2),
-                xx=z(d1, d1),
-                yy=z(d2, d2),
-                xy=z(d1, d2),
-                p=z(()),
-                q=z(()),
-                pq=z(()),
-                pp=z(()),
-                qq=z(()),
-                px=z(d1),
-                py=z(d2),
-                qx=z(d1),
-                qy=z(d2),
-            )
-        elif (X.shape[1], Y.shape[1]) != (self._s['x'].numel(), self._s['y'].numel()):
-            raise ValueError(
-                f"feature sizes changed between batches: first ({self._s['x'].numel()}, "
-                f"{self._s['y'].numel()}), now ({X.shape[1]}, {Y.shape[1]})"
-            )
-        X = X - self._shift[0].to(X.device)
-        Y = Y - self._shift[1].to(X.device)
-        p, q = X.square().sum(1), Y.square().sum(1)
-        s = self._s
-        s['x'] += X.sum(0)
-        s['y'] += Y.sum(0)
-        s['xx'] += X.T @ X
-        s['yy'] += Y.T @ Y
-        s['xy'] += X.T @ Y
-        s['p'] += p.sum()
-        s['q'] += q.sum()
-        s['pq'] += p @ q
-        s['pp'] += p @ p
-        s['qq'] += q @ q
-        s['px'] += p @ X
-        s['py'] += p @ Y
-        s['qx'] += q @ X
-        s['qy'] += q @ Y
-        self.n += X.shape[0]
-        return self
+        with torch.no_grad():
+            X, Y = as_features(X, 'X'), as_features(Y, 'Y')
+            _check_n(X.shape[0], Y.shape[0], None)
+            Y = Y.to(X.device)
+            if self._s is None:
+                self._shift = (X.mean(0), Y.mean(0))
+                d1, d2 = X.shape[1], Y.shape[1]
+                z = lambda *s: torch.zeros(*s, dtype=torch.float64, device=X.device)
+                self._s = dict(
+                    x=z(d1),
+                    y=z(d2),
+                    xx=z(d1, d1),
+                    yy=z(d2, d2),
+                    xy=z(d1, d2),
+                    p=z(()),
+                    q=z(()),
+                    pq=z(()),
+                    pp=z(()),
+                    qq=z(()),
+                    px=z(d1),
+                    py=z(d2),
+                    qx=z(d1),
+                    qy=z(d2),
+                )
+            elif (X.shape[1], Y.shape[1]) != (self._s['x'].numel(), self._s['y'].numel()):
+                raise ValueError(
+                    f"feature sizes changed between batches: first ({self._s['x'].numel()}, "
+                    f"{self._s['y'].numel()}), now ({X.shape[1]}, {Y.shape[1]})"
+                )
+            X = X - self._shift[0].to(X.device)
+            Y = Y - self._shift[1].to(X.device)
+            p, q = X.square().sum(1), Y.square().sum(1)
+            s = self._s
+            s['x'] += X.sum(0)
+            s['y'] += Y.sum(0)
+            s['xx'] += X.T @ X
+            s['yy'] += Y.T @ Y
+            s['xy'] += X.T @ Y
+            s['p'] += p.sum()
+            s['q'] += q.sum()
+            s['pq'] += p @ q
+            s['pp'] += p @ p
+            s['qq'] += q @ q
+            s['px'] += p @ X
+            s['py'] += p @ Y
+            s['qx'] += q @ X
+            s['qy'] += q @ Y
+            self.n += X.shape[0]
+            return self
 
     def value(self, debiased: bool = False) -> float:
         "CKA of everything fed so far."
@@ -467,7 +467,6 @@ def _residual(F: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
     return F - Z @ torch.linalg.lstsq(Z, F).solution
 
 
-@torch.no_grad()
 def masked_vs_full_cka(
     model,  # a model from `create_model` (or a `ViTEncoder`)
     images,  # float images in [0, 1]: a tensor (N, 3, H, W) or a dataset of images / (image, label)
@@ -493,93 +492,99 @@ def masked_vs_full_cka(
     """CKA between masked-image and full-image representations; one row per ratio (and block). With `ci`, also
     its interval over the images (`cka_lo`, `cka_hi`, `cka_se`) and the leave-one-group-out values (`jack`,
     for paired differences between models)."""
-    from occlusion_mim.core import check_ratio
-    from occlusion_mim.data import normalize as _norm
+    with torch.no_grad():
+        from occlusion_mim.core import check_ratio
+        from occlusion_mim.data import normalize as _norm
 
-    check_choice('kind', kind, ['linear', 'rbf'])
-    check_choice('pool', pool, ['mean', 'cls'])
-    check_choice('mask_mode', mask_mode, ['drop', 'black'])
-    ratios = [check_ratio('ratio', r) for r in ratios]
-    if not ratios:
-        raise ValueError("ratios is empty; give at least one mask ratio in (0, 1)")
-    model, enc = _encoder_of(model)
-    if blocks == 'all':
-        blocks = list(range(enc.depth))
-    keys = ['final'] if blocks is None else [int(b) % enc.depth for b in blocks]
-    dev = torch.device(device) if device is not None else next(enc.parameters()).device
-    n = len(images)
-    if n < (4 if debiased else 2):
-        raise ValueError(f"masked_vs_full_cka needs at least {4 if debiased else 2} images; got {n}")
-    if ci and (kind != 'linear' or debiased):
-        raise ValueError(f"ci={ci} needs kind='linear' and debiased=False (the plain linear CKA)")
-    if regress_pixels and not ci:
-        raise ValueError("regress_pixels=True needs ci > 0 (the features are kept to fit the regression)")
-    if regress_pixels and n <= 3 * enc.patch_size**2 + 1:
-        raise ValueError(
-            f"regress_pixels=True fits {3 * enc.patch_size**2 + 1} coefficients per feature; it needs more "
-            f"images than that, got {n}"
-        )
-    pix = {r: [] for r in [0.0] + ratios}
-    noise = mask_noise(n, enc.num_patches, seed)
-    keep = kind == 'rbf' or ci > 0  # keep the features, else stream
-    acc = None if keep else {(r, k): StreamingLinearCKA() for r in ratios for k in keys}
-    feats = {(r, k): [] for r in [0.0] + ratios for k in keys} if keep else None
+        check_choice('kind', kind, ['linear', 'rbf'])
+        check_choice('pool', pool, ['mean', 'cls'])
+        check_choice('mask_mode', mask_mode, ['drop', 'black'])
+        ratios = [check_ratio('ratio', r) for r in ratios]
+        if not ratios:
+            raise ValueError("ratios is empty; give at least one mask ratio in (0, 1)")
+        model, enc = _encoder_of(model)
+        if blocks == 'all':
+            blocks = list(range(enc.depth))
+        keys = ['final'] if blocks is None else [int(b) % enc.depth for b in blocks]
+        dev = torch.device(device) if device is not None else next(enc.parameters()).device
+        n = len(images)
+        if n < (4 if debiased else 2):
+            raise ValueError(f"masked_vs_full_cka needs at least {4 if debiased else 2} images; got {n}")
+        if ci and (kind != 'linear' or debiased):
+            raise ValueError(f"ci={ci} needs kind='linear' and debiased=False (the plain linear CKA)")
+        if regress_pixels and not ci:
+            raise ValueError("regress_pixels=True needs ci > 0 (the features are kept to fit the regression)")
+        if regress_pixels and n <= 3 * enc.patch_size**2 + 1:
+            raise ValueError(
+                f"regress_pixels=True fits {3 * enc.patch_size**2 + 1} coefficients per feature; it needs "
+                f"more images than that, got {n}"
+            )
+        pix = {r: [] for r in [0.0] + ratios}
+        noise = mask_noise(n, enc.num_patches, seed)
+        keep = kind == 'rbf' or ci > 0  # keep the features, else stream
+        acc = None if keep else {(r, k): StreamingLinearCKA() for r in ratios for k in keys}
+        feats = {(r, k): [] for r in [0.0] + ratios for k in keys} if keep else None
 
-    def enc_at(x, r, nz):
-        f = model.encode(
-            x, mask_ratio=r, noise=nz, pool=pool, mask_mode=mask_mode, blocks=None if blocks is None else keys
-        )
-        return {'final': f} if blocks is None else f
+        def enc_at(x, r, nz):
+            f = model.encode(
+                x,
+                mask_ratio=r,
+                noise=nz,
+                pool=pool,
+                mask_mode=mask_mode,
+                blocks=None if blocks is None else keys,
+            )
+            return {'final': f} if blocks is None else f
 
-    was_training = model.training
-    model.eval()
-    try:
-        start = 0
-        for xb in _image_batches(images, batch_size):
-            x = xb.to(dev, non_blocking=True).float()
-            if normalize:
-                x = _norm(x)
-            nz = noise[start : start + len(x)].to(dev)
-            start += len(x)
-            full = enc_at(x, 0.0, None)
+        was_training = model.training
+        model.eval()
+        try:
+            start = 0
+            for xb in _image_batches(images, batch_size):
+                x = xb.to(dev, non_blocking=True).float()
+                if normalize:
+                    x = _norm(x)
+                nz = noise[start : start + len(x)].to(dev)
+                start += len(x)
+                full = enc_at(x, 0.0, None)
+                if regress_pixels:
+                    for r in pix:
+                        pix[r].append(_visible_pixel_mean(x, nz, r, enc.patch_size).cpu())
+                if feats is not None:
+                    for k in keys:
+                        feats[(0.0, k)].append(full[k].double().cpu())
+                for r in ratios:
+                    m = enc_at(x, r, nz)
+                    for k in keys:
+                        if acc is not None:
+                            acc[(r, k)].update(m[k], full[k])
+                        else:
+                            feats[(r, k)].append(m[k].double().cpu())
+        finally:
+            model.train(was_training)
+        if ci:
+            feats = {rk: torch.cat(f) for rk, f in feats.items()}
             if regress_pixels:
-                for r in pix:
-                    pix[r].append(_visible_pixel_mean(x, nz, r, enc.patch_size).cpu())
-            if feats is not None:
-                for k in keys:
-                    feats[(0.0, k)].append(full[k].double().cpu())
-            for r in ratios:
-                m = enc_at(x, r, nz)
-                for k in keys:
+                feats = {(r, k): _residual(f, torch.cat(pix[r])) for (r, k), f in feats.items()}
+            grams = {rk: linear_gram(f) for rk, f in feats.items()}
+            rows = _ci_rows(grams, ratios, keys, ci, level, ci_seed)
+        else:
+            rows = []
+            for k in keys:
+                for r in ratios:
                     if acc is not None:
-                        acc[(r, k)].update(m[k], full[k])
+                        v = acc[(r, k)].value(debiased)
                     else:
-                        feats[(r, k)].append(m[k].double().cpu())
-    finally:
-        model.train(was_training)
-    if ci:
-        feats = {rk: torch.cat(f) for rk, f in feats.items()}
+                        v = rbf_cka(torch.cat(feats[(r, k)]), torch.cat(feats[(0.0, k)]), threshold, debiased)
+                    rows.append(dict(ratio=r, block=k, cka=v))
+        df = pd.DataFrame(rows).assign(
+            kind=kind, debiased=debiased, pool=pool, mask_mode=mask_mode, n_images=n, seed=seed
+        )
         if regress_pixels:
-            feats = {(r, k): _residual(f, torch.cat(pix[r])) for (r, k), f in feats.items()}
-        grams = {rk: linear_gram(f) for rk, f in feats.items()}
-        rows = _ci_rows(grams, ratios, keys, ci, level, ci_seed)
-    else:
-        rows = []
-        for k in keys:
-            for r in ratios:
-                if acc is not None:
-                    v = acc[(r, k)].value(debiased)
-                else:
-                    v = rbf_cka(torch.cat(feats[(r, k)]), torch.cat(feats[(0.0, k)]), threshold, debiased)
-                rows.append(dict(ratio=r, block=k, cka=v))
-    df = pd.DataFrame(rows).assign(
-        kind=kind, debiased=debiased, pool=pool, mask_mode=mask_mode, n_images=n, seed=seed
-    )
-    if regress_pixels:
-        df['regress_pixels'] = True
-    if name is not None:
-        df.insert(0, 'model', name)
-    return df
+            df['regress_pixels'] = True
+        if name is not None:
+            df.insert(0, 'model', name)
+        return df
 
 # %% ../nbs/06_cka.ipynb #b0075a08
 def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:
@@ -608,7 +613,6 @@ def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:
     return grams
 
 
-@torch.no_grad()
 def pixel_cka(
     images,  # float images in [0, 1]: a tensor (N, 3, H, W) or a dataset of images / (image, label)
     patch_size: int,  # the encoder's patch size (the masks are over its patches)
@@ -624,34 +628,37 @@ def pixel_cka(
 ) -> pd.DataFrame:
     """The masked-vs-full linear CKA of the raw pixels: a baseline with nothing learned; rows as
     `masked_vs_full_cka`."""
-    from occlusion_mim.core import check_ratio
-    from occlusion_mim.data import normalize as _norm
+    with torch.no_grad():
+        from occlusion_mim.core import check_ratio
+        from occlusion_mim.data import normalize as _norm
 
-    check_choice('pool', pool, ['mean', 'patches'])
-    ratios = [check_ratio('ratio', r) for r in ratios]
-    x = torch.cat(list(_image_batches(images, 256))).float()
-    if device is not None:
-        x = x.to(device)
-    H, W = x.shape[-2:]
-    if H % patch_size or W % patch_size:
-        raise ValueError(f"image size {H}x{W} is not divisible by patch_size={patch_size}")
-    if normalize:
-        x = _norm(x)
-    n, L = len(x), (H // patch_size) * (W // patch_size)
-    grams = _pixel_grams(x, patch_size, mask_noise(n, L, seed), ratios, pool)
-    if ci:
-        rows = _ci_rows({(r, 'pixels'): K for r, K in grams.items()}, ratios, ['pixels'], ci, level, ci_seed)
-    else:
-        ones = torch.ones(1, n, dtype=torch.float64)
-        rows = [
-            dict(ratio=r, block='pixels', cka=gram_cka_weighted(grams[r], grams[0.0], ones).item())
-            for r in ratios
-        ]
-    df = pd.DataFrame(rows).assign(
-        kind='linear', debiased=False, pool=pool, mask_mode='zero', n_images=n, seed=seed
-    )
-    df.insert(0, 'model', name or f'pixels, {pool}')
-    return df
+        check_choice('pool', pool, ['mean', 'patches'])
+        ratios = [check_ratio('ratio', r) for r in ratios]
+        x = torch.cat(list(_image_batches(images, 256))).float()
+        if device is not None:
+            x = x.to(device)
+        H, W = x.shape[-2:]
+        if H % patch_size or W % patch_size:
+            raise ValueError(f"image size {H}x{W} is not divisible by patch_size={patch_size}")
+        if normalize:
+            x = _norm(x)
+        n, L = len(x), (H // patch_size) * (W // patch_size)
+        grams = _pixel_grams(x, patch_size, mask_noise(n, L, seed), ratios, pool)
+        if ci:
+            rows = _ci_rows(
+                {(r, 'pixels'): K for r, K in grams.items()}, ratios, ['pixels'], ci, level, ci_seed
+            )
+        else:
+            ones = torch.ones(1, n, dtype=torch.float64)
+            rows = [
+                dict(ratio=r, block='pixels', cka=gram_cka_weighted(grams[r], grams[0.0], ones).item())
+                for r in ratios
+            ]
+        df = pd.DataFrame(rows).assign(
+            kind='linear', debiased=False, pool=pool, mask_mode='zero', n_images=n, seed=seed
+        )
+        df.insert(0, 'model', name or f'pixels, {pool}')
+        return df
 
 # %% ../nbs/06_cka.ipynb #f2b13e5e
 def plot_cka(

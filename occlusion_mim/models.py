@@ -234,7 +234,6 @@ class ViTEncoder(nn.Module):
     def forward(self, imgs, mask_ratio: float = 0.0, noise=None, generator=None, mask_mode: str = 'drop'):
         return self.forward_encoder(imgs, mask_ratio, noise, generator, mask_mode)[0]
 
-    @torch.no_grad()
     def encode(
         self,
         images,  # (N, 3, H, W) float in [0, 1] (or normalised, as the model was trained)
@@ -248,17 +247,20 @@ class ViTEncoder(nn.Module):
         mask_token=None,  # for `mask_mode='token'`
     ):
         "Pooled features (N, D) of the (masked) images, for CKA and probing."
-        check_choice('pool', pool, ['mean', 'cls'])
+        with torch.no_grad():
+            check_choice('pool', pool, ['mean', 'cls'])
 
-        def _pool(t):
-            return t[:, 1:].mean(1) if pool == 'mean' else t[:, 0]
+            def _pool(t):
+                return t[:, 1:].mean(1) if pool == 'mean' else t[:, 0]
 
-        kw = dict(mask_mode=mask_mode, mask_token=mask_token)
-        if blocks is None:
-            return _pool(self.forward_encoder(images, mask_ratio, noise, generator, **kw)[0])
-        blocks = [int(b) % self.depth for b in blocks]
-        _, _, _, per = self.forward_encoder(images, mask_ratio, noise, generator, blocks=set(blocks), **kw)
-        return {b: _pool(per[b]) for b in blocks}
+            kw = dict(mask_mode=mask_mode, mask_token=mask_token)
+            if blocks is None:
+                return _pool(self.forward_encoder(images, mask_ratio, noise, generator, **kw)[0])
+            blocks = [int(b) % self.depth for b in blocks]
+            _, _, _, per = self.forward_encoder(
+                images, mask_ratio, noise, generator, blocks=set(blocks), **kw
+            )
+            return {b: _pool(per[b]) for b in blocks}
 
 # %% ../nbs/03_models.ipynb #0c77a254
 class Registry(dict):
@@ -499,26 +501,26 @@ class MomentumTarget(nn.Module):
         if projector is not None:
             self.projector = copy.deepcopy(projector).requires_grad_(False)
 
-    @torch.no_grad()
     def update(self, online_encoder: nn.Module, online_projector: nn.Module | None, momentum: float):
         "EMA step: `target = momentum * target + (1 - momentum) * online`."
-        pairs = [(self.encoder, online_encoder)]
-        if self.projector is not None:
-            pairs.append((self.projector, online_projector))
-        for tgt, src in pairs:
-            tp, sp = list(tgt.parameters()), list(src.parameters())
-            if tp:
-                torch._foreach_lerp_(tp, sp, 1 - momentum)
-            for tb, sb in zip(tgt.buffers(), src.buffers()):
-                tb.copy_(sb)
+        with torch.no_grad():
+            pairs = [(self.encoder, online_encoder)]
+            if self.projector is not None:
+                pairs.append((self.projector, online_projector))
+            for tgt, src in pairs:
+                tp, sp = list(tgt.parameters()), list(src.parameters())
+                if tp:
+                    torch._foreach_lerp_(tp, sp, 1 - momentum)
+                for tb, sb in zip(tgt.buffers(), src.buffers()):
+                    tb.copy_(sb)
 
-    @torch.no_grad()
     def forward(self, images, labels=None):
-        z = self.encoder.forward_encoder(images, 0.0)[0]  # [N, 1 + L, D], the whole view
-        if self.output == 'tokens':
-            return F.layer_norm(z[:, 1:], z.shape[-1:], eps=1e-6)  # [N, L, D]
-        z = z[:, 1:].mean(1) if self.pool == 'mean' else z[:, 0]
-        return self.projector(z)  # [N, proj_dim]
+        with torch.no_grad():
+            z = self.encoder.forward_encoder(images, 0.0)[0]  # [N, 1 + L, D], the whole view
+            if self.output == 'tokens':
+                return F.layer_norm(z[:, 1:], z.shape[-1:], eps=1e-6)  # [N, L, D]
+            z = z[:, 1:].mean(1) if self.pool == 'mean' else z[:, 0]
+            return self.projector(z)  # [N, proj_dim]
 
 # %% ../nbs/03_models.ipynb #89429674
 @TARGETS.register('pixels', dim=lambda parts: parts.arch['patch_size'] ** 2 * 3)
@@ -696,11 +698,11 @@ def gather_across_processes(t):
     return torch.cat(out, 0), dist.get_rank()
 
 
-def info_nce(q, k, temperature: float = 0.2):
+def info_nce(q, k, temperature: float = 0.2, gather=gather_across_processes):
     """MoCo v3's contrastive loss: cross-entropy of q against all k (in-batch negatives, gathered across
-    processes), scaled by 2T."""
+    processes by `gather`: the keys of every process and this process's rank), scaled by 2T."""
     q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
-    k_all, rank = gather_across_processes(k)
+    k_all, rank = gather(k)
     logits = q @ k_all.t() / temperature  # [N, N * world]
     labels = torch.arange(q.shape[0], device=q.device) + q.shape[0] * rank
     return F.cross_entropy(logits, labels) * (2 * temperature)
@@ -867,11 +869,11 @@ class Siamese(nn.Module):
             blocks=[(r'^encoder\.blocks\.(\d+)', None), (r'^encoder\.norm', (99999,))],
         )
 
-    @torch.no_grad()
     def update_target(self, momentum: float):
         "EMA update of a momentum target (no-op for MAE and supervised)."
-        if self.has_momentum_target:
-            self.target.update(self.encoder, self.projector, momentum)
+        with torch.no_grad():
+            if self.has_momentum_target:
+                self.target.update(self.encoder, self.projector, momentum)
 
     def encode(self, images, mask_ratio: float = 0.0, noise=None, pool: str = 'mean', blocks=None, **kw):
         """Pooled encoder features (see `ViTEncoder.encode`); `mask_mode='token'` uses the transform's mask

@@ -2,9 +2,13 @@
 surviving, each survivor classed as a docstring change (equivalent: no code reads it), an error message's
 text, or logic (a real gap), with its diff line.
 
-    mutmut run --max-children 2 && python scripts/mutation_report.py > /tmp/mutation.md"""
+    mutmut run --max-children 2 && python scripts/mutation_report.py > /tmp/mutation.md
+    python scripts/mutation_report.py 'occlusion_mim.cka.*' 'occlusion_mim.experiments.x_claim*'   # some only
 
-import re, subprocess, sys
+Mutants not yet run ("not checked") are left out; a timeout counts as killed (the test run noticed), a
+mutant no test reaches ("no tests") as survived."""
+
+import fnmatch, re, subprocess, sys
 from collections import Counter, defaultdict
 
 
@@ -29,14 +33,17 @@ def kind(minus: list[str], plus: list[str]) -> str:
     return 'logic'
 
 
-def main():
+def main(patterns=()):
     status = defaultdict(Counter)
     survivors = []
     for line in mutmut('results', '--all', 'true').splitlines():
         m = re.match(r'\s*(\S+)__mutmut_(\d+): (.+)$', line)
-        if not m:
+        if not m or (patterns and not any(fnmatch.fnmatch(m.group(1), p) for p in patterns)):
             continue
         func, st = m.group(1), m.group(3).strip()
+        st = {'timeout': 'killed', 'no tests': 'survived'}.get(st, st)
+        if st == 'not checked':
+            continue
         status[func][st] += 1
         if st == 'survived':
             survivors.append(f'{func}__mutmut_{m.group(2)}')
@@ -62,7 +69,8 @@ def main():
     print('\n| function | killed | survived | other |\n| --- | --- | --- | --- |')
     for f, c in status.items():
         other = sum(v for k, v in c.items() if k not in ('killed', 'survived'))
-        print(f"| `{f.split('.')[-1].removeprefix('x_')}` | {c['killed']} | {c['survived']} | {other} |")
+        name = '.'.join(f.split('.')[1:]).replace('.x_', '.').replace('.xǁ', '.').replace('ǁ', '.')
+        print(f"| `{name}` | {c['killed']} | {c['survived']} | {other} |")
     print('\n| survivor | kind | line | mutated to |\n| --- | --- | --- | --- |')
     for s, k, a, b in rows:
         if k != 'docstring':
@@ -70,4 +78,4 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
