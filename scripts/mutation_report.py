@@ -38,7 +38,8 @@ def main(patterns=()):
     survivors = []
     for line in mutmut('results', '--all', 'true').splitlines():
         m = re.match(r'\s*(\S+)__mutmut_(\d+): (.+)$', line)
-        if not m or (patterns and not any(fnmatch.fnmatch(m.group(1), p) for p in patterns)):
+        full = m and f'{m.group(1)}__mutmut_{m.group(2)}'
+        if not m or (patterns and not any(fnmatch.fnmatch(full, p) for p in patterns)):
             continue
         func, st = m.group(1), m.group(3).strip()
         st = {'timeout': 'killed', 'no tests': 'survived'}.get(st, st)
@@ -54,7 +55,7 @@ def main(patterns=()):
         k = kind(minus, plus)
         by_kind[k] += 1
         rows.append((s, k, minus[:1], plus[:1]))
-    total = sum(sum(c.values()) for c in status.values())
+    total = max(sum(sum(c.values()) for c in status.values()), 1)
     killed = sum(c['killed'] for c in status.values())
     eq = by_kind['docstring']
     print(

@@ -23,6 +23,7 @@ from occlusion_mim.experiments import (
     combine_seeds,
     diff_interval,
     judge,
+    slope,
     t975,
     top1_interval,
     top1_se,
@@ -62,7 +63,10 @@ def test_verdict_and_judge_at_their_boundaries():
     assert judge({**within, 'lo': 0.0, 'hi': 0.06}) == 'inconclusive'
     assert judge({**within, 'lo': 0.051, 'hi': 0.2}) == 'contradicted'
     assert judge({**within, 'lo': -0.2, 'hi': -0.051}) == 'contradicted'
+    assert judge({**within, 'lo': 0.05, 'hi': 0.2}) == 'inconclusive'  # reaching +w is not beyond it
+    assert judge({**within, 'lo': -0.2, 'hi': -0.05}) == 'inconclusive'
     assert judge(dict(lo=0.1, hi=0.2, threshold=0.0, above=False)) == 'contradicted'
+    assert judge(dict(lo=0.1, hi=0.2, threshold=0.0)) == 'supported'  # a claim is 'above' unless it says
 
 
 def test_combine_needs_every_condition():
@@ -78,13 +82,25 @@ def test_standard_errors_and_t_quantiles_match_independent_values():
     assert diff_interval(3.0, 0.3, 1.0, 0.4) == pytest.approx((2.0, 2.0 - Z95 * 0.5, 2.0 + Z95 * 0.5))
     for df in (1, 2, 5, 10, 29, 30, 31, 60, 200):
         assert t975(df) == pytest.approx(stats.t.ppf(0.975, df), abs=5e-4), df
+    # past the table, two Cornish-Fisher terms: 1e-4 off at 31 degrees of freedom, 3e-9 at 1000
+    assert t975(31) == pytest.approx(stats.t.ppf(0.975, 31), abs=1e-4)
+    assert t975(1000) == pytest.approx(stats.t.ppf(0.975, 1000), abs=1e-8)
     with pytest.raises(ValueError, match='got 0'):
         t975(0)
+    with pytest.raises(ValueError, match='at least one value'):
+        top1_interval([], [])
     m, lo, hi = top1_interval([50.0], [100])  # one seed: the binomial interval
     assert (m, lo, hi) == pytest.approx((50.0, 50.0 - Z95 * 5.0, 50.0 + Z95 * 5.0))
     t = np.array([40.0, 44.0, 51.0])  # several seeds: Student's t over their spread
     half = stats.t.ppf(0.975, 2) * t.std(ddof=1) / math.sqrt(3)
     assert top1_interval(t, 2000) == pytest.approx((t.mean(), t.mean() - half, t.mean() + half), rel=2e-4)
+
+
+def test_slope_is_least_squares_per_replicate():
+    r = np.array([0.7, 0.8, 0.9])
+    v = np.array([[0.4, 0.5], [0.3, 0.5], [0.2, 0.6]])  # (ratios, leave-one-out replicates)
+    assert slope(r, v[:, 0]) == pytest.approx(-1.0)
+    assert slope(r, v) == pytest.approx([-1.0, 0.5])  # one slope per column
 
 
 # --- C1: one-image pretraining is occlusion invariant ----------------------------------------------------
@@ -152,6 +168,13 @@ def test_c2_each_condition_on_its_own():
         'one-image FT CKA at 0.7',
         'contradicted',
     )
+
+
+def test_c2_uses_each_ratios_interval():
+    one = flat(0.8, **{'0.7': 0.4, '0.8': 0.3, '0.9': 0.2}).assign(cka_lo=0.1, cka_hi=0.55)  # reaches 0.5
+    full = flat(0.8, **{'0.7': 0.7, '0.8': 0.65, '0.9': 0.6})
+    v = verdicts(claim_c2(one, full))
+    assert [v[f'one-image FT CKA at {r}'] for r in (0.7, 0.8, 0.9)] == ['inconclusive'] * 3
 
 
 # --- C3: longer pretraining on 10 images lowers CKA and fine-tuned top-1 ---------------------------------
@@ -306,3 +329,52 @@ def test_combine_seeds_averages_each_condition_with_a_t_interval():
         )
     assert [c['verdict'] for c in both['conditions']] == ['inconclusive', 'inconclusive']
     assert combine_seeds(rows[:1]) is rows[0]
+
+
+def test_combine_seeds_keeps_the_claim_and_its_main_effect():
+    c5 = [claim_c5({**GOOD, 'mae': m}) for m in (0.3, 0.31, 0.29)]
+    both = combine_seeds(c5)
+    assert (both['claim'], both['statement'], both['seeds']) == ('C5', c5[0]['statement'], 3)
+    assert both['effect'] == 'c_mae - mocov3 within ±0.05'  # C5's main condition is its last
+    assert [c['test'] for c in both['conditions']] == [c['test'] for c in c5[0]['conditions']]
+    one_run = claim_c3(runs([flat(0.9)], [60.0], epochs=(5,)))
+    ok = claim_c3(runs([flat(0.9), flat(0.8)], [60.0, 50.0]))
+    assert combine_seeds([ok, one_run]) is ok  # a seed that could not test it: the rows are not combined
+
+
+# --- every row names its claim, its statement and its seeds ---------------------------------------------
+def test_rows_name_their_claim_statement_and_seeds():
+    one = flat(0.8, **{'0.7': 0.4, '0.8': 0.3, '0.9': 0.2})
+    r3 = runs([flat(0.9), flat(0.8)], [60.0, 50.0])
+    both = pd.concat([r3, runs([flat(0.9), flat(0.8)], [65.0, 55.0], aug=True)])
+    make = {
+        'C1': (lambda **k: claim_c1(flat(0.9), **k), 'one-image pretraining learns occlusion invariance'),
+        'C2': (
+            lambda **k: claim_c2(one, one, **k),
+            '"is not so sensitive to the change of mask ratio (after 0.7)"',
+        ),
+        'C3': (lambda **k: claim_c3(r3, **k), 'longer pretraining on 10 images lowers occlusion invariance'),
+        'C4': (lambda **k: claim_c4(both, **k), 'stronger augmentation raises fine-tuned top-1'),
+        'C5': (lambda **k: claim_c5(GOOD, **k), 'shape bias: supervised lowest; MAE, R-MAE below MoCo v3'),
+    }
+    for name, (claim, words) in make.items():
+        assert (claim()['claim'], claim()['seeds'], claim(seeds=3)['seeds']) == (name, 1, 3), name
+        assert words in claim()['statement'], name
+    untested = [
+        (claim_c3(r3[:1]), 'C3', 'needs at least two pretraining lengths; got 1 run(s)'),
+        (claim_c4(r3), 'C4', 'needs runs with and without +aug at the same epoch counts'),
+        (
+            claim_c5({k: v for k, v in GOOD.items() if k != 'c_mae'}),
+            'C5',
+            "needs all five methods; missing ['c_mae']",
+        ),
+    ]
+    for row, name, why in untested:
+        assert (row['claim'], row['verdict'], row['statement'], row['holds']) == (
+            name,
+            'not tested',
+            why,
+            None,
+        )
+    close = claim_c5(GOOD)['conditions'][-1]
+    assert (close['within'], close['threshold']) == (0.05, 0.05)

@@ -1,0 +1,81 @@
+"""The science's functions that the mutation runs cover (tests/MUTATION.md), as mutmut names, by scope.
+
+    mutmut run --max-children 2 $(python scripts/mutation_scope.py claims)          # every mutant of a scope
+    mutmut run --max-children 2 $(python scripts/mutation_scope.py cka --sample 500 --seed 14)   # a sample
+    python scripts/mutation_report.py $(python scripts/mutation_scope.py cka)       # its table
+
+Without `--sample` it prints fnmatch patterns (mutmut expands them); a sample needs the mutant list, which
+any `mutmut run` writes into `mutants/` first. A sample is drawn with `random.Random(seed).sample` from the
+sorted names, so the same seed on the same code gives the same mutants."""
+
+import argparse, fnmatch, json, random, sys
+from pathlib import Path
+
+SCOPES = {
+    'claims': (
+        'experiments',
+        'verdict combine condition mean_cka slope _interval cka_stat cka_diff top1_se diff_interval judge '
+        '_cond claim_c1 claim_c2 claim_c3 claim_c4 claim_c5 t975 combine_seeds top1_interval',
+    ),
+    'shape_bias': (
+        'shape_bias',
+        'label_space label_space_of_classes num_outputs category_probabilities decide wilson_interval '
+        'shape_bias ShapeBias.*',
+    ),
+    'cka': (
+        'cka',
+        'gram_linear _median gram_rbf center_gram cka_from_grams _ratio _hsic_u _centred_pair '
+        '_gram_of_columns linear_cka rbf_cka jackknife_weights linear_gram _weighted_hsic gram_cka_weighted '
+        'jackknife_interval mask_noise _visible_pixel_mean _residual masked_vs_full_cka _pixel_grams '
+        'pixel_cka StreamingLinearCKA.*',
+    ),
+    'models': (
+        'models',
+        'patchify unpatchify block_at_tokens masked_mse gather_across_processes info_nce normalized_l2 '
+        'momentum_schedule mlp ViTEncoder.embed_patches ViTEncoder.embed_with_mask_token '
+        'ViTEncoder.forward_encoder ViTEncoder.encode MaskedViews.forward TwoCropViews.forward '
+        'PixelSpace.in_pixels PixelTarget.forward MomentumTarget.update MomentumTarget.forward '
+        'MAEDecoder.embed MAEDecoder.forward MAEDecoder.predict_masked Reconstruction.forward '
+        'Contrastive.forward Classifier.logits Classifier.forward Siamese.forward Siamese.pair_loss '
+        'Siamese.update_target',
+    ),
+}
+
+
+def patterns(scope: str) -> list[str]:
+    "mutmut name patterns of a scope: `x_f__mutmut_*` for a function, `xǁCǁm__mutmut_*` for a method."
+    module, funcs = SCOPES[scope]
+    out = []
+    for f in funcs.split():
+        mangled = 'xǁ' + f.replace('.', 'ǁ') if '.' in f else 'x_' + f
+        out.append(f'occlusion_mim.{module}.{mangled}__mutmut_*')
+    return out
+
+
+def names(scope: str, root: Path = Path('mutants')) -> list[str]:
+    "Every mutant of a scope, from mutmut's lists in `mutants/` (written by any `mutmut run`)."
+    meta = root / 'occlusion_mim' / f'{SCOPES[scope][0]}.py.meta'
+    if not meta.exists():
+        sys.exit(
+            f"{meta} not found: run `mutmut run $(python {sys.argv[0]} {scope})` once to create the mutants"
+        )
+    keys = json.loads(meta.read_text())['exit_code_by_key']
+    pats = patterns(scope)
+    return sorted(k for k in keys if any(fnmatch.fnmatch(k, p) for p in pats))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('scope', choices=list(SCOPES))
+    ap.add_argument('--sample', type=int, help='this many mutants, drawn at random')
+    ap.add_argument('--seed', type=int, default=14)
+    a = ap.parse_args(argv)
+    if a.sample is None:
+        print(' '.join(patterns(a.scope)))
+    else:
+        all_names = names(a.scope)
+        print(' '.join(sorted(random.Random(a.seed).sample(all_names, min(a.sample, len(all_names))))))
+
+
+if __name__ == '__main__':
+    main()
