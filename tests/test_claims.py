@@ -19,6 +19,8 @@ from occlusion_mim.experiments import (
     claim_c3,
     claim_c4,
     claim_c5,
+    cka_diff,
+    cka_stat,
     combine,
     combine_seeds,
     diff_interval,
@@ -79,6 +81,7 @@ def test_combine_needs_every_condition():
 def test_standard_errors_and_t_quantiles_match_independent_values():
     assert top1_se(50.0, 100) == pytest.approx(5.0)  # 100 sqrt(0.25 / 100)
     assert top1_se(90.0, 400) == pytest.approx(1.5)
+    assert top1_se(50.0, 1) == pytest.approx(50.0)  # one image
     assert diff_interval(3.0, 0.3, 1.0, 0.4) == pytest.approx((2.0, 2.0 - Z95 * 0.5, 2.0 + Z95 * 0.5))
     for df in (1, 2, 5, 10, 29, 30, 31, 60, 200):
         assert t975(df) == pytest.approx(stats.t.ppf(0.975, df), abs=5e-4), df
@@ -101,6 +104,50 @@ def test_slope_is_least_squares_per_replicate():
     v = np.array([[0.4, 0.5], [0.3, 0.5], [0.2, 0.6]])  # (ratios, leave-one-out replicates)
     assert slope(r, v[:, 0]) == pytest.approx(-1.0)
     assert slope(r, v) == pytest.approx([-1.0, 0.5])  # one slope per column
+
+
+def jack(v, reps):
+    "A CKA curve `v` (R,) with leave-one-group-out replicates `reps` (R, G)."
+    return pd.DataFrame(dict(ratio=RATIOS, cka=v, jack=list(np.asarray(reps))))
+
+
+def jackknife_by_hand(est, theta, z=Z95):
+    "est ± z SE, SE = sqrt((G - 1) / G * sum (theta_g - mean theta)^2) over the G replicate values theta."
+    G = len(theta)
+    se = math.sqrt((G - 1) / G * sum((t - np.mean(theta)) ** 2 for t in theta))
+    return est - z * se, est + z * se
+
+
+def test_intervals_come_from_the_jackknife_replicates():
+    g = np.random.default_rng(0)
+    va, vb = np.linspace(0.95, 0.6, 9), np.linspace(0.9, 0.5, 9)
+    ra, rb = va[:, None] + g.normal(0, 0.01, (9, 5)), vb[:, None] + g.normal(0, 0.01, (9, 5))
+    a, b = jack(va, ra), jack(vb, rb)
+    assert cka_stat(a) == pytest.approx((va.mean(), *jackknife_by_hand(va.mean(), ra.mean(0))))
+    z50 = stats.norm.ppf(0.75)
+    assert cka_stat(a, level=0.5) == pytest.approx(
+        (va.mean(), *jackknife_by_hand(va.mean(), ra.mean(0), z50))
+    )
+    r = RATIOS - RATIOS.mean()
+    s_a, s_reps = (va @ r) / (r @ r), (ra.T @ r) / (r @ r)  # the slope of the curve and of each replicate
+    assert cka_stat(a, slope) == pytest.approx((s_a, *jackknife_by_hand(s_a, s_reps)))
+    d, d_reps = va.mean() - vb.mean(), ra.mean(0) - rb.mean(0)  # paired: replicate by replicate
+    assert cka_diff(a, b) == pytest.approx((d, *jackknife_by_hand(d, d_reps)))
+    assert cka_diff(a, jack(vb, rb[:, :3])) == pytest.approx((d, d, d))  # other leave-outs: not paired
+    assert cka_diff(a, b.drop(columns='jack')) == pytest.approx((d, d, d))
+    assert cka_diff(b.drop(columns='jack'), a) == pytest.approx((-d, -d, -d))
+    # C4 averages its per-epoch differences; the half-widths add in quadrature over the k epochs
+    b2 = b.assign(cka=vb - 0.01, jack=list(rb - 0.02 + g.normal(0, 0.01, (9, 5))))
+    base, aug = (
+        runs([b, b2], [50.0, 50.0], epochs=(5, 50)),
+        runs([a, b], [55.0, 55.0], epochs=(5, 50), aug=True),
+    )
+    runs4 = pd.concat([base, aug])
+    two = [cka_diff(a, b), cka_diff(b, b2)]  # +aug - base at 5 and at 50 epochs
+    dc = (two[0][0] + two[1][0]) / 2
+    hw = math.sqrt(sum(((t[2] - t[1]) / 2) ** 2 for t in two)) / 2
+    c = claim_c4(runs4)['conditions'][1]
+    assert (c['est'], c['lo'], c['hi']) == pytest.approx((dc, dc - hw, dc + hw))
 
 
 # --- C1: one-image pretraining is occlusion invariant ----------------------------------------------------
@@ -138,6 +185,8 @@ def test_c1_uses_each_ratios_interval_and_the_baselines_order():
     v = verdicts(claim_c1(pt))
     assert [v[f'PT CKA at {r:.1f}'] for r in RATIOS if r <= 0.6] == ['inconclusive'] * 6
     assert v['PT mean CKA'] == 'supported'
+    high = verdicts(claim_c1(flat(0.45).assign(cka_lo=0.4, cka_hi=0.55)))  # below 0.5, but reaching it
+    assert [high[f'PT CKA at {r:.1f}'] for r in RATIOS if r <= 0.6] == ['inconclusive'] * 6
     only_pixels = claim_c1(flat(0.9), pixels=flat(0.4))
     assert [c['test'] for c in only_pixels['conditions']][:2] == ['PT - pixels, mean CKA', 'PT mean CKA']
 
@@ -174,6 +223,11 @@ def test_c2_uses_each_ratios_interval():
     one = flat(0.8, **{'0.7': 0.4, '0.8': 0.3, '0.9': 0.2}).assign(cka_lo=0.1, cka_hi=0.55)  # reaches 0.5
     full = flat(0.8, **{'0.7': 0.7, '0.8': 0.65, '0.9': 0.6})
     v = verdicts(claim_c2(one, full))
+    assert [v[f'one-image FT CKA at {r}'] for r in (0.7, 0.8, 0.9)] == ['inconclusive'] * 3
+    above = flat(0.8, **{'0.7': 0.6, '0.8': 0.55, '0.9': 0.5}).assign(
+        cka_lo=0.45, cka_hi=0.7
+    )  # reaching 0.45
+    v = verdicts(claim_c2(above, full))
     assert [v[f'one-image FT CKA at {r}'] for r in (0.7, 0.8, 0.9)] == ['inconclusive'] * 3
 
 
@@ -357,6 +411,9 @@ def test_rows_name_their_claim_statement_and_seeds():
         'C4': (lambda **k: claim_c4(both, **k), 'stronger augmentation raises fine-tuned top-1'),
         'C5': (lambda **k: claim_c5(GOOD, **k), 'shape bias: supervised lowest; MAE, R-MAE below MoCo v3'),
     }
+    assert 'PT mean CKA > 0.8' in make['C1'][0]()['thresholds']  # the direction of each condition, spelt
+    assert '5 -> 50 epochs: PT mean CKA change < 0.0' in make['C3'][0]()['thresholds']
+    assert '|c_mae - mocov3| <= 0.05' in make['C5'][0]()['thresholds']
     for name, (claim, words) in make.items():
         assert (claim()['claim'], claim()['seeds'], claim(seeds=3)['seeds']) == (name, 1, 3), name
         assert words in claim()['statement'], name
