@@ -1,7 +1,7 @@
 """The science's functions that the mutation runs cover (tests/MUTATION.md), as mutmut names, by scope.
 
     mutmut run --max-children 2 $(python scripts/mutation_scope.py claims)          # every mutant of a scope
-    mutmut run --max-children 2 $(python scripts/mutation_scope.py cka --sample 500 --seed 14)   # a sample
+    mutmut run --max-children 2 $(python scripts/mutation_scope.py cka --sample 100 --seed 14)   # a sample
     python scripts/mutation_report.py $(python scripts/mutation_scope.py cka)       # its table
 
 Without `--sample` it prints fnmatch patterns (mutmut expands them); a sample needs the mutant list, which
@@ -69,11 +69,12 @@ def main(argv=None):
     ap.add_argument('scope', choices=list(SCOPES))
     ap.add_argument('--sample', type=int, help='this many mutants, drawn at random')
     ap.add_argument('--seed', type=int, default=14)
+    ap.add_argument('--only', help="sample among the mutants matching this pattern, e.g. '*x_shape_bias__*'")
     a = ap.parse_args(argv)
     if a.sample is None:
         print(' '.join(patterns(a.scope)))
     else:
-        all_names = names(a.scope)
+        all_names = [n for n in names(a.scope) if a.only is None or fnmatch.fnmatch(n, a.only)]
         print(' '.join(sorted(random.Random(a.seed).sample(all_names, min(a.sample, len(all_names))))))
 
 

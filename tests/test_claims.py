@@ -85,6 +85,7 @@ def test_standard_errors_and_t_quantiles_match_independent_values():
     assert diff_interval(3.0, 0.3, 1.0, 0.4) == pytest.approx((2.0, 2.0 - Z95 * 0.5, 2.0 + Z95 * 0.5))
     for df in (1, 2, 5, 10, 29, 30, 31, 60, 200):
         assert t975(df) == pytest.approx(stats.t.ppf(0.975, df), abs=5e-4), df
+    assert (t975(1), t975(30)) == (12.706, 2.042)  # the table's ends, as printed
     # past the table, two Cornish-Fisher terms: 1e-4 off at 31 degrees of freedom, 3e-9 at 1000
     assert t975(31) == pytest.approx(stats.t.ppf(0.975, 31), abs=1e-4)
     assert t975(1000) == pytest.approx(stats.t.ppf(0.975, 1000), abs=1e-8)
