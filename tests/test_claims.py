@@ -135,9 +135,8 @@ def test_intervals_come_from_the_jackknife_replicates():
     d, d_reps = va.mean() - vb.mean(), ra.mean(0) - rb.mean(0)  # paired: replicate by replicate
     assert cka_diff(a, b) == pytest.approx((d, *jackknife_by_hand(d, d_reps)))
     s_b, s_b_reps = (vb @ r) / (r @ r), (rb.T @ r) / (r @ r)
-    assert cka_diff(a, b, slope) == pytest.approx(
-        (s_a - s_b, *jackknife_by_hand(s_a - s_b, s_reps - s_b_reps))
-    )
+    want = (s_a - s_b, *jackknife_by_hand(s_a - s_b, s_reps - s_b_reps))
+    assert cka_diff(a, b, slope) == pytest.approx(want, rel=1e-5)  # rounding: slopes of near-equal curves
     assert cka_diff(a, jack(vb, rb[:, :3])) == pytest.approx((d, d, d))  # other leave-outs: not paired
     assert cka_diff(a, b.drop(columns='jack')) == pytest.approx((d, d, d))
     assert cka_diff(b.drop(columns='jack'), a) == pytest.approx((-d, -d, -d))
