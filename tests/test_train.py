@@ -356,7 +356,8 @@ def test_compile_option_reaches_the_step(tmp_path, monkeypatch):
         return gm.forward
 
     monkeypatch.setattr(torch, 'compile', lambda m, **kw: real(m, backend=counting))
-    cfg = dict(mode='pretrain', model='mae_vit_nano_patch8', data='shapes', n_per_class=2, batch_size=4, epochs=1)
+    cfg = dict(mode='pretrain', model='mae_vit_nano_patch8', data='shapes', n_per_class=2, batch_size=4)
+    cfg['epochs'] = 1
     r = train(TrainConfig(**cfg, compile=True, quiet=True, device='cpu', out=str(tmp_path / 'run')))
     assert compiled, "the compiled forward was never called"
     eager = train(TrainConfig(**cfg, compile=False, quiet=True, device='cpu', out=str(tmp_path / 'eager')))
