@@ -416,9 +416,15 @@ class TwoCropViews(PixelSpace):
     def forward(self, images, mask_ratio=None, noise=None, generator=None) -> list[Views]:
         if isinstance(images, (tuple, list)):
             v1, v2 = images
+        elif images.ndim == 5:  # (N, 2, 3, H, W): two crops of the original image, colour still to add
+            v1, v2 = self.in_pixels(self._colour_each, images, generator)
         else:
             v1, v2 = self.in_pixels(self.views, images, generator)
         return [Views(v1, v2), Views(v2, v1)]
+
+    def _colour_each(self, crops, generator=None):
+        colour = self.views.colour or (lambda x, g: x)
+        return colour(crops[:, 0], generator), colour(crops[:, 1], generator)
 
 
 class SameViews(nn.Module):

@@ -32,12 +32,13 @@ from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
 __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRIC_COLUMNS', 'RESUMABLE', 'TrainConfig',
-           'check_config', 'build_data', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model',
-           'param_groups', 'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep',
-           'rng_state', 'set_rng_state', 'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint',
-           'load_checkpoint', 'load_latest_checkpoint', 'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState',
-           'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
-           'step_noise', 'view_generator', 'seed_step', 'train_step', 'train_epoch', 'end_epoch', 'train', 'field_help',
+           'check_config', 'check_auto_augment', 'build_data', 'TimmTrainTransform', 'TwoCrops', 'EpochBatches',
+           'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups', 'make_optimizer',
+           'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state', 'CheckpointCorrupt',
+           'file_sha256', 'nonfinite_tensors', 'save_checkpoint', 'load_checkpoint', 'load_latest_checkpoint',
+           'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState', 'resolve_batch', 'setup', 'RunFolderError',
+           'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint', 'step_noise',
+           'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch', 'train', 'field_help',
            'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
@@ -57,11 +58,16 @@ class TrainConfig:
     # images per process and step (effective batch = batch_size x accum_iter x processes)
     batch_size: int = 64
     accum_iter: int = 1  # gradient accumulation steps
+    # the total batch of an optimiser step, whatever the process count (0: batch_size x accum_iter x
+    # processes); per-process batch (at most --batch-size) and accumulation steps follow from the world size
+    total_batch: int = 0
     blr: float = 1.5e-4  # base learning rate: lr = blr x effective batch / 256
     lr: float = 0.0  # absolute learning rate (overrides blr when > 0)
     min_lr: float = 0.0  # floor of the cosine schedule
     warmup_epochs: float = 0.0  # linear warm-up length, in epochs
     weight_decay: float = 0.05  # AdamW weight decay (none on norms, biases, tokens, position embeddings)
+    # AdamW's second beta (0: MAE's 0.95 when pretraining, 0.999 when fine-tuning / probing)
+    beta2: float = 0.0
     layer_decay: float = 0.75  # fine-tuning: layer-wise lr decay (1 = none)
     mask_ratio: float = 0.75  # pretraining: source masking ratio
     loss: str = ''  # pretraining, C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study)
@@ -71,6 +77,16 @@ class TrainConfig:
     label_smoothing: float = 0.0  # fine-tuning
     mixup: float = 0.0  # fine-tuning: mixup alpha (0 = off)
     cutmix: float = 0.0  # fine-tuning: cutmix alpha (0 = off)
+    # fine-tuning: timm's RandAugment policy after the crop, e.g. 'rand-m9-mstd0.5-inc1' (MAE, DeiT); '' none
+    auto_augment: str = ''
+    reprob: float = 0.0  # fine-tuning: timm's random erasing probability (MAE and DeiT: 0.25)
+    # pooled features of the contrastive / classifier heads: '' the method's (patch-token mean) or 'cls'
+    pool: str = ''
+    # pretraining: a random, frozen patch projection (MoCo v3's stop-grad-conv1)
+    freeze_patch_embed: bool = False
+    # MoCo v3: 'shared' (both views are crops of the shared crop) or 'original' (each view its own crop of the
+    # original image, as MoCo v3's recipe)
+    moco_crops: str = 'shared'
     num_classes: int = 0  # 0: from the data
     # fine-tuning / probing: a pretrained checkpoint (the project's, public MAE / MoCo v3 / timm)
     init: str = ''
@@ -87,6 +103,8 @@ class TrainConfig:
     device: str = 'auto'  # 'auto', 'cpu', 'cuda'
     seed: int = 0  # seeds the data order, augmentations, masks and initial weights
     save_every: int = 0  # also checkpoint every N optimiser steps (0: at epoch ends only)
+    # stop after N optimiser steps, evaluate and save as at the end of the run (a smoke test); 0: no limit
+    max_steps: int = 0
     eval_every: int = 1  # evaluate (fine-tuning / probing) every N epochs
     num_workers: int = 0  # data-loading worker processes
     log_every: int = 10  # metrics.csv row every N steps
@@ -153,16 +171,68 @@ def check_config(c: TrainConfig) -> TrainConfig:
         raise ValueError("--device cuda but no CUDA device is available")
     if c.init and not Path(c.init).expanduser().is_file():
         raise FileNotFoundError(f"--init {c.init} does not exist")
+    return _check_recipe_options(c, method)
+
+
+def _check_recipe_options(c: TrainConfig, method: str) -> TrainConfig:
+    "The checks of the reference recipes' options: total batch, betas, fine-tuning augmentations, MoCo v3's."
+    if c.total_batch < 0 or c.max_steps < 0:
+        bad = 'total-batch' if c.total_batch < 0 else 'max-steps'
+        raise ValueError(f"--{bad}={getattr(c, bad.replace('-', '_'))!r} must be 0 (off) or more")
+    if c.total_batch and c.accum_iter != 1:
+        raise ValueError(
+            f"--total-batch {c.total_batch} and --accum-iter {c.accum_iter}: give one (with --total-batch "
+            "the accumulation steps follow from the process count)"
+        )
+    if not (c.beta2 == 0 or 0 < c.beta2 < 1):
+        raise ValueError(f"--beta2={c.beta2!r} must be in (0, 1), or 0 for the mode's default")
+    check_choice('pool', c.pool, ['', 'mean', 'cls'])
+    check_choice('moco_crops', c.moco_crops, ['shared', 'original'])
+    if c.moco_crops != 'shared' and (c.mode != 'pretrain' or method != 'mocov3'):
+        raise ValueError(
+            f"--moco-crops {c.moco_crops} applies to pretraining MoCo v3, not to {c.mode} {c.model}"
+        )
+    if c.freeze_patch_embed and c.mode != 'pretrain':
+        raise ValueError("--freeze-patch-embed applies to pretraining (MoCo v3's stop-grad-conv1)")
+    if (c.auto_augment or c.reprob) and c.mode != 'finetune':
+        raise ValueError(
+            f"--auto-augment / --reprob are fine-tuning augmentations (MAE's recipe), not {c.mode} ones"
+        )
+    if not 0 <= c.reprob <= 1:
+        raise ValueError(f"--reprob={c.reprob!r} must be a probability in [0, 1]")
+    if c.auto_augment:
+        check_auto_augment(c.auto_augment)
     return c
+
+
+def check_auto_augment(policy: str) -> str:
+    "`policy` if timm's RandAugment factory accepts it; else an error naming it."
+    from timm.data.auto_augment import rand_augment_transform
+
+    try:
+        if not policy.startswith('rand'):
+            raise AssertionError
+        rand_augment_transform(policy, {})
+    except (AssertionError, ValueError, IndexError):
+        raise ValueError(
+            f"--auto-augment {policy!r} is not a timm RandAugment policy (e.g. 'rand-m9-mstd0.5-inc1')"
+        ) from None
+    return policy
 
 # %% ../nbs/05_train.ipynb #41907c00
 EMBEDDED = ('shapes', 'photos', 'photos:N', 'images:FOLDER (a few-image set from your files)')
 HOLDOUT = 0.1  # a class folder without train/val splits: this fraction of each class validates
 
 
-def _train_transform(c: TrainConfig, img_size: int) -> CropFlip:
-    "The shared crop + flip, uint8 out of the workers (the loop makes floats on the device)."
+def _train_transform(c: TrainConfig, img_size: int):
+    """The shared crop + flip, uint8 out of the workers (the loop makes floats on the device); with
+    `--auto-augment` / `--reprob` timm's fine-tuning pipeline (`TimmTrainTransform`); with `--moco-crops
+    original` MoCo v3's two crops of the original image (`TwoCrops`)."""
     crop_min = c.crop_min or (0.2 if c.mode == 'pretrain' else 0.08)
+    if c.auto_augment or c.reprob:
+        return TimmTrainTransform(img_size, (crop_min, 1.0), c.auto_augment, c.reprob)
+    if c.moco_crops == 'original':
+        return TwoCrops(CropFlip(img_size, scale=(c.crop_min or 0.08, 1.0), as_float=False))
     return CropFlip(img_size, scale=(crop_min, 1.0), as_float=False)
 
 
@@ -211,6 +281,70 @@ def build_data(c: TrainConfig, img_size: int, train: bool = True):
         said = f"{len(skipped)} unreadable image(s) skipped (--on-corrupt skip), e.g. {skipped[0]}"
         ds.note = f"{ds.note}; {said}" if getattr(ds, 'note', None) else said
     return ds
+
+# %% ../nbs/05_train.ipynb #5c1d0a02
+class TimmTrainTransform:
+    """timm's training transform (random resized crop, flip, RandAugment `auto_augment`, random erasing
+    `reprob`) as a float (3, size, size) tensor in pixel units (erased boxes may leave [0, 1]), seeded by
+    `generator`."""
+
+    takes_generator = True
+
+    def __init__(self, size: int, scale=(0.08, 1.0), auto_augment: str = '', reprob: float = 0.0):
+        from timm.data import create_transform
+
+        self.size, self.scale, self.auto_augment, self.reprob = size, tuple(scale), auto_augment, reprob
+        self.tf = create_transform(
+            size,
+            is_training=True,
+            scale=self.scale,
+            auto_augment=auto_augment or None,
+            re_prob=reprob,
+            re_mode='pixel',
+            re_count=1,
+            interpolation='bicubic',
+        )
+
+    def __call__(self, img, generator: torch.Generator | None = None) -> torch.Tensor:
+        from torchvision.transforms.v2 import functional as TF
+
+        if isinstance(img, torch.Tensor):
+            img = TF.to_pil_image(img if img.dtype == torch.uint8 else img.clamp(0, 1))
+        if generator is None:
+            return self._pixels(self.tf(img))
+        k = int(torch.randint(0, 2**62, (1,), generator=generator))
+        state = random.getstate()
+        with torch.random.fork_rng(devices=[]):
+            random.seed(k)
+            torch.manual_seed(k)
+            try:
+                return self._pixels(self.tf(img))
+            finally:
+                random.setstate(state)
+
+    @staticmethod
+    def _pixels(x: torch.Tensor) -> torch.Tensor:
+        m = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+        return x * torch.tensor(IMAGENET_STD).view(3, 1, 1) + m
+
+    def __repr__(self):
+        aa, re = self.auto_augment, self.reprob
+        return f"TimmTrainTransform(size={self.size}, scale={self.scale}, {aa!r}, reprob={re})"
+
+
+class TwoCrops:
+    "Two independent draws of `crop` from the same image, stacked (2, 3, H, W): MoCo v3's views."
+
+    takes_generator = True
+
+    def __init__(self, crop: CropFlip):
+        self.crop = crop
+
+    def __call__(self, img, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.stack([self.crop(img, generator), self.crop(img, generator)])
+
+    def __repr__(self):
+        return f"TwoCrops({self.crop!r})"
 
 # %% ../nbs/05_train.ipynb #d2cdcb49
 class EpochBatches(torch.utils.data.Sampler):
@@ -313,6 +447,7 @@ def _load_init(model: Siamese, c: TrainConfig) -> str:
 def build_model(c: TrainConfig, num_classes: int, device) -> tuple[Siamese, str]:
     "The model of the run, and a line saying what was loaded."
     note = ''
+    pool = dict(pool=c.pool) if c.pool else {}
     if c.mode == 'pretrain':
         model = create_model(
             c.model,
@@ -320,17 +455,24 @@ def build_model(c: TrainConfig, num_classes: int, device) -> tuple[Siamese, str]
             mask_ratio=c.mask_ratio,
             loss=c.loss or None,
             source_aug=c.source_aug,
+            **pool,
         )
         if c.init:  # continue pretraining: the encoder, and the decoder where it fits
             note = _load_init(model, c)
+        if c.freeze_patch_embed:  # MoCo v3's stop-grad-conv1: the random patch projection stays as drawn
+            model.encoder.patch_embed.proj.requires_grad_(False)
         return model.to(device), note
     model = create_model(
-        c.model, drop_path_rate=c.drop_path, num_classes=num_classes, label_smoothing=c.label_smoothing
+        c.model,
+        drop_path_rate=c.drop_path,
+        num_classes=num_classes,
+        label_smoothing=c.label_smoothing,
+        **pool,
     )
     if c.init:
         note = _load_init(model, c)
     if c.mode == 'probe':
-        model.similarity = ProbeHead(model.encoder.embed_dim, num_classes, 'mean')
+        model.similarity = ProbeHead(model.encoder.embed_dim, num_classes, c.pool or 'mean')
         model.encoder.requires_grad_(False)
     return model.to(device), note
 
@@ -789,6 +931,7 @@ class TrainState:
     step: int = 0  # optimiser steps taken
     lock: object = None  # the run folder's lock file, held while training (rank 0)
     history: list = field(default_factory=list)  # resumes that changed resumable options (run.json)
+    micro_losses: list = field(default_factory=list)  # the losses of this step's micro-batches so far
 
     @property
     def checkpoint(self) -> Path:
@@ -830,9 +973,25 @@ def _make_mixup(c: TrainConfig, num_classes: int):
     )
 
 
+def resolve_batch(c: TrainConfig, world: int) -> TrainConfig:
+    """With `--total-batch`: the per-process batch (the largest divisor of total / world up to `--batch-size`)
+    and the accumulation steps that make it on `world` processes; else `c` as it is."""
+    if not c.total_batch:
+        return c
+    if c.total_batch % world:
+        raise ValueError(
+            f"--total-batch {c.total_batch} cannot be split evenly over {world} processes; give a multiple "
+            f"of {world}"
+        )
+    per = c.total_batch // world
+    micro = max(d for d in range(1, min(c.batch_size, per) + 1) if per % d == 0)
+    return dataclasses.replace(c, batch_size=micro, accum_iter=per // micro)
+
+
 def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     "Build a run of the checked config `c` (on `dataset` / `val_dataset` instead of `--data` if given)."
     rank, world, device = _start_processes(c)
+    c = resolve_batch(c, world)
     random.seed(c.seed)
     np.random.seed(c.seed % 2**32)
     torch.manual_seed(c.seed)
@@ -851,14 +1010,15 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
         )
     num_classes = c.num_classes or found or 1000
     model, note = build_model(c, num_classes, device)
-    steps_per_epoch = len(data) // (c.batch_size * world)
+    # batches of an epoch, whole optimiser steps only (the sampler drops the rest)
+    steps_per_epoch = len(data) // (c.batch_size * world) // c.accum_iter * c.accum_iter
     if steps_per_epoch < c.accum_iter:
         raise ValueError(
             f"the training set has {len(data)} images, fewer than one optimiser step needs: batch size "
             f"{c.batch_size} x {world} process(es) x accum_iter {c.accum_iter}"
         )
     base_lr = c.lr if c.lr > 0 else c.blr * c.batch_size * world * c.accum_iter / 256
-    betas = (0.9, 0.95) if c.mode == 'pretrain' else (0.9, 0.999)
+    betas = (0.9, c.beta2 or (0.95 if c.mode == 'pretrain' else 0.999))
     opt = make_optimizer(model, base_lr, c.weight_decay, betas, groups=optimizer_groups(c, model))
     if world > 1 and c.mode != 'probe' and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
         if device.type == 'cuda':
@@ -1069,11 +1229,13 @@ def train_step(s: TrainState, x, y, b: int) -> float | None:
     with s.module.no_sync() if no_sync else contextlib.nullcontext():
         out = s.step_fn.run_forward(x, **kw)
         s.step_fn.backward(out.loss / c.accum_iter)
+    s.micro_losses.append(out.loss.detach().float())
     if not sync_now:
         return None
     _fault('step', s.step + 1)  # a kill here is mid-step: gradients computed, weights not yet updated
     s.step_fn.step()
-    loss = out.loss.detach().float()
+    loss = torch.stack(s.micro_losses).mean()  # the step's loss: the mean over its micro-batches
+    s.micro_losses.clear()
     if s.world > 1:
         dist.all_reduce(loss)
         loss = loss / s.world  # the global batch's loss, not this process's share
@@ -1097,6 +1259,11 @@ def _set_lr(s: TrainState, b: int) -> float:
     return lr
 
 
+def stopped(s: TrainState) -> bool:
+    "Whether the run has made its `--max-steps` optimiser steps (a smoke run's end)."
+    return bool(s.c.max_steps) and s.step >= s.c.max_steps
+
+
 def train_epoch(s: TrainState, loader, bar=None) -> dict:
     """Train from batch `s.start` of epoch `s.epoch` to its end; the last loss and lr, the images seen and the
     time."""
@@ -1105,7 +1272,7 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
     for b, (x, y) in enumerate(loader, start=s.start):
         x = to_float(x.to(s.device, non_blocking=True))  # uint8 -> float on the device
         y = y.to(s.device, non_blocking=True)
-        lr = _set_lr(s, b)
+        lr = _set_lr(s, b - b % c.accum_iter)  # the step's lr, from its first micro-batch (as MAE)
         loss = train_step(s, x, y, b)
         if loss is None:
             continue  # accumulating
@@ -1140,6 +1307,8 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
                 rows = []
             checkpoint(s, b + 1)
         last = dict(loss=loss, lr=lr)
+        if stopped(s):
+            break
     return dict(last, rows=rows, seen=seen, seconds=time.perf_counter() - t0)
 
 
@@ -1147,7 +1316,7 @@ def end_epoch(s: TrainState, ran: dict) -> dict:
     "After an epoch: evaluate (when due), write the epoch's metrics row, checkpoint; the epoch's results."
     c = s.c
     s.epoch, s.start = s.epoch + 1, 0
-    due = s.val is not None and (s.epoch % c.eval_every == 0 or s.epoch == c.epochs)
+    due = s.val is not None and (s.epoch % c.eval_every == 0 or s.epoch == c.epochs or stopped(s))
     ev = evaluate(s.model, s.val, c.batch_size, s.device, s.rank, s.world) if due else {}
     if s.rank == 0:
         speed = ran['seen'] / max(ran['seconds'], 1e-9)
@@ -1196,7 +1365,7 @@ def train(
         s.model.train()
         bar = _progress(s)
         last = {}
-        while s.epoch < c.epochs:
+        while s.epoch < c.epochs and not stopped(s):
             sampler.set_epoch(s.epoch, s.start)
             last.update(end_epoch(s, train_epoch(s, loader, bar)))
         if bar is not None:

@@ -6,6 +6,8 @@ papermill.
     python scripts/run_all.py --preset paper -p imagenet=~/imagenet -p images=~/ten_images \\
                               -p stimuli=~/cue-conflict -p launcher="torchrun --nproc_per_node 8"
     python scripts/run_all.py --gallery docs/gallery   # also copy figures, tables, executed notebooks there
+    python scripts/run_all.py --preset paper --smoke -p imagenet=... -p images=...   # the paper path, 2 steps
+    python scripts/run_all.py --preset paper --plan -p imagenet=... -p images=... -p stimuli=...  # the cost
 
 Each notebook runs as `papermill nbs/<name>.ipynb <out>/<name>.ipynb -p preset <preset> -p out_dir
 <out>/<name> ...`; its figure, data (CSV) and manifest land in <out>/<name>/. A `-p key=value` is passed to
@@ -52,6 +54,18 @@ def main(argv=None):
     )
     p.add_argument('--gallery', default='', help='also copy every figure PNG and Markdown table here')
     p.add_argument('--keep-going', action='store_true', help='run the remaining notebooks after a failure')
+    p.add_argument(
+        '--smoke',
+        action='store_true',
+        help="every training for 2 optimiser steps of a total batch of 8 (the notebooks' `smoke`), then "
+        'measure and plot as usual: the whole path of a preset on your data in minutes',
+    )
+    p.add_argument(
+        '--plan',
+        action='store_true',
+        help='train nothing: list every distinct training run of the notebooks (deduplicated as the cache '
+        'keys them), its images and estimated GPU-hours, and the total; writes <out>/plan.csv',
+    )
     a = p.parse_args(argv)
     names = notebooks()
     only = [s.strip().removesuffix('.ipynb') for s in a.only.split(',') if s.strip()]
@@ -75,6 +89,8 @@ def main(argv=None):
         params = {
             'preset': a.preset,
             'out_dir': str(out / n),
+            **({'smoke': True} if a.smoke and 'smoke' in known else {}),
+            **({'plan': True} if a.plan and 'plan' in known else {}),
             **{k: v for k, v in extra.items() if k in known},
         }
         print(f"== {n}: {params}", flush=True)
@@ -99,6 +115,8 @@ def main(argv=None):
         if not ok and not a.keep_going:
             break
     pd.DataFrame(rows).to_csv(out / 'run_all.csv', index=False)
+    if a.plan:
+        return write_plan(out, [r['notebook'] for r in rows if r['ok']], failed)
     if a.gallery:
         g = Path(a.gallery).expanduser()
         g.mkdir(parents=True, exist_ok=True)
@@ -127,6 +145,33 @@ def main(argv=None):
     print(
         f"done: {len(rows) - len(failed)} of {len(names)} notebooks in {total / 60:.1f} min; outputs in {out}"
         + (f"; FAILED: {failed}" if failed else '')
+    )
+    return 1 if failed else 0
+
+
+def write_plan(out: Path, names: list, failed: list) -> int:
+    "Every notebook's plan.csv as one plan: each run once, the notebooks that need it, and the total."
+    from occlusion_mim.experiments import plan_table
+
+    plans = []
+    for n in names:
+        f = out / n / 'plan.csv'
+        if f.exists():
+            d = pd.read_csv(f)
+            plans.append(d[d.run != 'total'].assign(notebook=n))
+    if not plans:
+        print('no notebook planned a training run')
+        return 1 if failed else 0
+    allp = pd.concat(plans, ignore_index=True)
+    by = allp.groupby('run', sort=False).notebook.agg(','.join)
+    runs = allp.drop(columns='notebook').drop_duplicates('run').assign(notebooks=lambda d: d.run.map(by))
+    table = plan_table(runs.to_dict('records'))
+    table.to_csv(out / 'plan.csv', index=False)
+    with pd.option_context('display.width', 200, 'display.max_columns', 20, 'display.max_rows', 500):
+        print(table.drop(columns=['data']).to_string(index=False))
+    print(
+        f"{len(runs)} distinct training runs ({int(runs.cached.sum())} already cached); "
+        f"plan in {out / 'plan.csv'}"
     )
     return 1 if failed else 0
 

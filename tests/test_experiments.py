@@ -258,3 +258,125 @@ def test_run_all_executes_and_collects(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "unknown notebook(s) ['fig7']" in bad.stderr
+
+
+def tiny_imagenet(root: Path, wnids=('n01440764', 'n01443537'), n_train=8, n_val=20) -> tuple[Path, Path]:
+    """An ImageNet-layout folder (train/ and val/, one folder per WordNet id) of JPEG crops of the embedded
+    photos, and a folder of ten such images (the few-image set); both as the paper preset expects them."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    photos = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
+    rng = np.random.default_rng(0)
+
+    def crop(a):
+        h, w = a.shape[:2]
+        s = int(min(h, w) * rng.uniform(0.5, 0.9))
+        y, x = rng.integers(0, h - s + 1), rng.integers(0, w - s + 1)
+        return Image.fromarray(a[y : y + s, x : x + s]).resize((160, 160))
+
+    for split, n in (('train', n_train), ('val', n_val)):
+        for k, wnid in enumerate(wnids):
+            d = root / 'imagenet' / split / wnid
+            d.mkdir(parents=True)
+            for i in range(n):
+                crop(photos[2 * k + i % 2]).save(d / f'{wnid}_{i}.JPEG')
+    ten = root / 'ten'
+    ten.mkdir()
+    for i in range(10):
+        crop(photos[i % 4]).save(ten / f'{i}.jpg')
+    return root / 'imagenet', ten
+
+
+def test_paper_preset_smoke_run(tmp_path):
+    """`run_all --preset paper --smoke` on a generated ImageNet-layout folder: every training of the paper
+    recipe (ViT-S/16, 224 px, its augmentations and optimiser) runs 2 steps of a total batch of 8, split as
+    2 x 4, then the figure is measured and drawn."""
+    import subprocess, sys
+
+    imagenet, ten = tiny_imagenet(tmp_path)
+    cache = tmp_path / 'cache'
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / 'scripts' / 'run_all.py'),
+            '--preset',
+            'paper',
+            '--smoke',
+            '--only',
+            'fig3',
+        ]
+        + ['--out', str(tmp_path / 'o'), '-p', f'imagenet={imagenet}', '-p', f'images={ten}']
+        + ['-p', 'with_aug=False', '-p', 'epochs=[2]', '-p', 'device=cpu', '-p', f'cache_dir={cache}'],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    runs = {p.name: json.loads((p / 'run.json').read_text())['params'] for p in cache.iterdir()}
+    assert sorted(n.split('-')[0] for n in runs) == ['finetune'] * 2 + ['pretrain'] * 2
+    for name, p in runs.items():
+        assert (p['total_batch'], p['batch_size'], p['accum_iter'], p['max_steps']) == (8, 4, 2, 2), name
+        assert p['model'].endswith('vit_small_patch16')
+        assert pd.read_csv(cache / name / 'metrics.csv').step.max() == 2
+        if p['mode'] == 'finetune':  # the paper's fine-tuning recipe, not the default preset's
+            assert (p['auto_augment'], p['reprob'], p['epochs'], p['mixup']) == (
+                'rand-m9-mstd0.5-inc1',
+                0.25,
+                100,
+                0.8,
+            )
+            assert p['classes_used'] == ['n01440764', 'n01443537']
+        else:
+            assert p['epoch_length'] == 16 and p['blr'] == 1.5e-4
+    cka = pd.read_csv(tmp_path / 'o' / 'fig3' / 'fig3.csv')
+    assert {'PT', 'FT'} <= set(cka.stage) and cka.cka.notna().all()
+    assert (tmp_path / 'o' / 'fig3' / 'fig3.png').stat().st_size > 0
+
+
+def run_all_plan(tmp_path, *args):
+    import subprocess, sys
+
+    cache = tmp_path / 'empty_cache'
+    r = subprocess.run(
+        [sys.executable, str(ROOT / 'scripts' / 'run_all.py'), '--plan', '--out', str(tmp_path / 'o')]
+        + list(args)
+        + ['-p', f'cache_dir={cache}'],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert not cache.exists() or not list(cache.iterdir()), 'a plan trained something'
+    return pd.read_csv(tmp_path / 'o' / 'plan.csv')
+
+
+def test_plan_lists_each_run_once_across_notebooks(tmp_path):
+    "Fig. 2 and Fig. 4 share the full-set MAE and its fine-tuning: the plan lists them once, for both."
+    plan = run_all_plan(
+        tmp_path, '--only', 'fig2,fig4', '-p', 'full_epochs=1', '-p', 'finetune_epochs=1', '-p', 'methods=mae'
+    )
+    runs = plan[plan.run != 'total']
+    assert runs.run.is_unique
+    shared = runs[runs.notebooks == 'fig2,fig4']
+    assert sorted(shared['mode']) == ['finetune', 'pretrain']  # the full-set MAE and its fine-tuned model
+    assert len(runs) == 4  # + fig2's one-image MAE and its fine-tuning
+    pt = runs[(runs['mode'] == 'pretrain') & (runs.data == 'shapes')].iloc[0]
+    assert (pt.steps, pt.images) == (2000 // 64, 2000 // 64 * 64)  # one epoch of the 2,000 shapes
+    assert plan.iloc[-1].images == runs.images.sum()
+
+
+def test_paper_plan_estimates_gpu_hours(tmp_path):
+    "The paper preset's plan: its recipes (total batches 4096 / 1024) and H200 hours from the measured rates."
+    imagenet, ten = tiny_imagenet(tmp_path)
+    plan = run_all_plan(
+        tmp_path, '--preset', 'paper', '--only', 'fig3', '-p', f'imagenet={imagenet}', '-p', f'images={ten}'
+    )
+    runs = plan[plan.run != 'total'].set_index('run')
+    assert len(runs) == 8  # 100 and 400 epochs, with and without +aug, each pretrained and fine-tuned
+    pt = runs[runs['mode'] == 'pretrain']
+    assert set(pt.total_batch) == {4096} and set(pt.epochs) == {100, 400}
+    ft = runs[runs['mode'] == 'finetune']
+    assert set(ft.total_batch) == {1024} and (ft.steps == 0).all()  # 16 images: no step of 1024
+    one = pt[pt.epochs == 100].iloc[0]
+    assert one.images == 100 * (1281167 // 4096) * 4096
+    assert abs(one['NVIDIA H200 GPU-hours'] - one.images / 4397.4 / 3600) < 1e-9
