@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/checkpoints.html.md"""
 
 # %% ../nbs/04_checkpoints.ipynb #d06a9c00
 from __future__ import annotations
-import re, pickle
+import os, re, pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -15,8 +15,8 @@ from .core import atomic_torch_save
 from .models import Siamese, MomentumTarget, Classifier
 
 # %% auto #0
-__all__ = ['CheckpointError', 'read_weights', 'convert_state_dict', 'LoadResult', 'interpolate_pos_embed', 'load_pretrained',
-           'save_model']
+__all__ = ['PUBLIC', 'CheckpointError', 'read_weights', 'convert_state_dict', 'LoadResult', 'interpolate_pos_embed',
+           'load_pretrained', 'save_model', 'public_file', 'infer_arch', 'public_model']
 
 # %% ../nbs/04_checkpoints.ipynb #87549be1
 class CheckpointError(ValueError):
@@ -94,6 +94,8 @@ def convert_state_dict(sd: dict) -> tuple[str, dict]:
                 out[f'similarity.{k}'] = v
             else:
                 out[k] = v
+        if not any(k.startswith(('encoder.', 'target.')) for k in out):  # main_lincls.py: ViT + linear head
+            return 'mocov3_linear', {(_from_vit(k) or k): v for k, v in out.items()}
         return 'mocov3', out
     if isinstance(sd, dict) and 'model' in sd and isinstance(sd['model'], dict):
         fmt, sd = 'mae', sd['model']
@@ -146,10 +148,11 @@ def load_pretrained(
     model: Siamese,  # a model of `create_model`
     path,  # a checkpoint file
     strict: bool = False,  # also raise on any missing or unexpected key
+    weights: dict | None = None,  # the file's content, already read (`read_weights(path)`)
 ) -> LoadResult:
     """Load a public MAE / MoCo v3 / timm ViT checkpoint or the project's own file into `model`; report (or
     raise on) mismatches."""
-    fmt, sd = convert_state_dict(read_weights(path))
+    fmt, sd = convert_state_dict(read_weights(path) if weights is None else weights)
     own = model.state_dict()
     res = LoadResult(fmt)
     to_load, bad = {}, []
@@ -197,6 +200,16 @@ def load_pretrained(
             'tokens un-normalised'
         )
         own = model.state_dict()
+    if (
+        isinstance(model.similarity, Classifier)
+        and 'similarity.head.weight' in to_load
+        and 'similarity.fc_norm.weight' not in to_load
+        and 'encoder.norm.weight' in to_load
+    ):  # a CLS-token classifier (timm's default, DeiT, MoCo v3's linear head): norm, CLS token, head
+        model.similarity.fc_norm = torch.nn.Identity()
+        model.similarity.pool = 'cls'
+        res.notes.append("similarity: the file's head reads the normed CLS token (no fc_norm); pool='cls'")
+        own = model.state_dict()
     res.missing = [k for k in own if k not in to_load]
     enc_missing = [k for k in res.missing if k.startswith('encoder.')]
     if enc_missing:
@@ -225,3 +238,119 @@ def save_model(model: Siamese, path, **extra) -> Path:
     return atomic_torch_save(
         dict(format='occlusion_mim', model_name=model.name, model=model.state_dict(), **extra), path
     )
+
+# %% ../nbs/04_checkpoints.ipynb #b1c2d302
+PUBLIC = {  # name -> the official file and what it is (ViT-B/16, ImageNet-1k)
+    'mae_pretrain_vit_base': dict(
+        url='https://dl.fbaipublicfiles.com/mae/pretrain/mae_pretrain_vit_base.pth',
+        method='mae',
+        doc='MAE ViT-B/16, pretrained 1600 epochs (encoder only; facebookresearch/mae)',
+    ),
+    'mae_finetuned_vit_base': dict(
+        url='https://dl.fbaipublicfiles.com/mae/finetune/mae_finetuned_vit_base.pth',
+        method='vit',
+        top1=83.6,
+        doc='MAE ViT-B/16, fine-tuned 100 epochs (83.6% top-1; facebookresearch/mae)',
+    ),
+    'mocov3_linear_vit_base': dict(
+        url='https://dl.fbaipublicfiles.com/moco-v3/vit-b-300ep/linear-vit-b-300ep.pth.tar',
+        method='vit',
+        top1=76.7,
+        doc='MoCo v3 ViT-B/16, 300 epochs + linear classifier (76.7% top-1; facebookresearch/moco-v3)',
+    ),
+    'deit_base': dict(
+        url='https://dl.fbaipublicfiles.com/deit/deit_base_patch16_224-b5f2ef4d.pth',
+        method='vit',
+        top1=81.8,
+        doc='DeiT-B/16, supervised 300 epochs (81.8% top-1; facebookresearch/deit)',
+    ),
+}
+
+
+def _offline() -> bool:
+    return os.environ.get('OCCLUSION_MIM_OFFLINE', '') not in ('', '0')
+
+
+def public_file(spec: str) -> Path:
+    """The local file of `spec`: an existing path as it is; a `PUBLIC` name or a URL from the torch hub cache,
+    downloaded there the first time (an error naming the URL and the local alternatives when that fails)."""
+    p = Path(str(spec)).expanduser()
+    if p.is_file():
+        return p
+    if spec in PUBLIC:
+        url = PUBLIC[spec]['url']
+    elif str(spec).startswith(('http://', 'https://')):
+        url = str(spec)
+    else:
+        raise FileNotFoundError(
+            f"checkpoint {spec!r}: no such file, and not a URL or a public name ({', '.join(PUBLIC)}, or "
+            "timm:<model name>)"
+        )
+    dst = Path(torch.hub.get_dir()) / 'checkpoints' / url.rsplit('/', 1)[-1]
+    if dst.is_file():
+        return dst
+    how = f"download {url} to {dst} (or anywhere, and pass that file's path instead of {spec!r})"
+    if _offline():
+        raise FileNotFoundError(
+            f"checkpoint {spec!r} is not downloaded and OCCLUSION_MIM_OFFLINE is set: {how}"
+        )
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        torch.hub.download_url_to_file(url, str(dst), progress=False)
+    except Exception as e:
+        raise FileNotFoundError(
+            f"checkpoint {spec!r}: downloading failed ({type(e).__name__}: {e}); {how}"
+        ) from None
+    return dst
+
+
+def infer_arch(sd: dict) -> str:
+    "The `ARCHS` name whose encoder has the shapes of the (converted) state dict `sd`; else an error."
+    from occlusion_mim.models import ARCHS
+
+    try:
+        dim = sd['encoder.cls_token'].shape[-1]
+        patch = sd['encoder.patch_embed.proj.weight'].shape[-1]
+        grid = int(round((sd['encoder.pos_embed'].shape[1] - 1) ** 0.5))
+    except KeyError as e:
+        raise CheckpointError(f"the file has no ViT encoder ({e.args[0]} missing)") from None
+    depth = 1 + max(int(k.split('.')[2]) for k in sd if k.startswith('encoder.blocks.'))
+    for name, a in ARCHS.items():
+        if (a['embed_dim'], a['depth'], a['patch_size'], a['img_size']) == (dim, depth, patch, grid * patch):
+            return name
+    raise CheckpointError(
+        f"no architecture of ARCHS has width {dim}, depth {depth}, patch {patch} and {grid * patch} px"
+    )
+
+
+def public_model(spec: str, method: str | None = None) -> tuple[Siamese, LoadResult]:
+    """The project's model of checkpoint `spec` (see `public_file`) with its weights loaded, in eval mode, and
+    what was loaded. `method`: 'vit' (a classifier) or a pretraining method ('mae', ...); None: the `PUBLIC`
+    entry's, else a classifier when the file has a head."""
+    from occlusion_mim.models import create_model
+
+    if str(spec).startswith('timm:'):
+        import timm
+
+        try:
+            tm = timm.create_model(spec[5:], pretrained=True)
+        except Exception as e:
+            raise FileNotFoundError(
+                f"checkpoint {spec!r}: timm could not load its pretrained weights ({type(e).__name__}: {e}); "
+                "download them once with network access, or pass a local file"
+            ) from None
+        weights, path = tm.state_dict(), spec
+    else:
+        path = public_file(spec)
+        weights = read_weights(path)
+    fmt, sd = convert_state_dict(weights)
+    arch = infer_arch(sd)
+    has_head = 'similarity.head.weight' in sd
+    method = method or PUBLIC.get(spec, {}).get('method') or ('vit' if has_head else 'mae')
+    if method == 'vit':
+        n = sd['similarity.head.weight'].shape[0] if has_head else 1000
+        model = create_model(arch, num_classes=n)
+    else:
+        model = create_model(f'{method}_{arch}')
+    res = load_pretrained(model, path, weights=weights)
+    return model.eval(), res

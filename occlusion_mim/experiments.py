@@ -22,7 +22,7 @@ __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DA
            'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'VERDICTS',
            'PROBES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'data_fingerprint',
            'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'step_rates', 'plan_row', 'plan_table',
-           'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'few_images',
+           'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images',
            'pretrain_config', 'finetune_config', 'supervised_config', 'smoke_recipe', 'recipe_values', 'recipe_table',
            'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval',
            'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 't975', 'combine_seeds', 'claims_table',
@@ -537,6 +537,52 @@ RECIPES = {
         supervised=dict(blr=2.5e-4, min_lr=1e-5, layer_decay=1.0, epochs=300, pool='cls'),
     ),
 }
+
+
+# the `public` preset (Fig. 4): public ImageNet-1k ViT-B/16 checkpoints stand in for the trained classifiers;
+# a method without one (R-MAE, C-MAE) is trained by the paper recipe at ViT-B/16 when asked
+RECIPES['public'] = {
+    **copy.deepcopy(RECIPES['paper']),
+    'arch': 'vit_base_patch16',
+    'public': dict(supervised='deit_base', mae='mae_finetuned_vit_base', mocov3='mocov3_linear_vit_base'),
+}
+
+
+@dataclasses.dataclass
+class PublicRun:
+    """A public checkpoint in the place of a trained run (the `public` preset): its model, its class list (the
+    1,000 ImageNet classes in the standard order) and its published top-1."""
+
+    spec: str  # a `PUBLIC` name, a URL, timm:<name> or a local file
+
+    @property
+    def path(self) -> Path:
+        from occlusion_mim.checkpoints import public_file
+
+        return public_file(self.spec)
+
+    @property
+    def top1(self) -> float | None:
+        from occlusion_mim.checkpoints import PUBLIC
+
+        return PUBLIC.get(self.spec, {}).get('top1')
+
+    @property
+    def classes(self) -> list[str]:
+        from occlusion_mim.data import imagenet_wnids
+
+        return list(imagenet_wnids())
+
+    def model(self, device='cpu'):
+        from occlusion_mim.checkpoints import public_model
+
+        m, _ = public_model(self.spec, 'vit')
+        n = m.similarity.head.out_features
+        if n != 1000:
+            raise ValueError(
+                f"checkpoint {self.spec}: its head has {n} outputs, not ImageNet-1k's 1000 classes"
+            )
+        return m.to(device).eval()
 
 
 def few_images(recipe: dict, n: int, images: str | None = None) -> str:
