@@ -25,8 +25,8 @@ __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DA
            'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images',
            'pretrain_config', 'finetune_config', 'supervised_config', 'smoke_recipe', 'recipe_values', 'recipe_table',
            'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval',
-           'judge', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 't975', 'combine_seeds', 'claims_table',
-           'claims_markdown', 'top1_interval', 'protocol_probe', 'save_outputs']
+           'judge', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5', 't975',
+           'combine_seeds', 'claims_table', 'claims_markdown', 'top1_interval', 'protocol_probe', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -357,6 +357,8 @@ def _plan_run(c: TrainConfig, root: Path, plan: list) -> Run:
 
 def plan_table(plan: list) -> pd.DataFrame:
     "The plan's runs, once each, and a total row."
+    if not plan:
+        return pd.DataFrame([dict(run='total', images=0)])
     df = pd.DataFrame(plan).drop_duplicates('run').reset_index(drop=True)
     tot = {k: df[k].sum() for k in df.columns if k == 'images' or k.endswith('GPU-hours')}
     return pd.concat([df, pd.DataFrame([dict(run='total', **tot)])], ignore_index=True)
@@ -545,6 +547,7 @@ RECIPES['public'] = {
     **copy.deepcopy(RECIPES['paper']),
     'arch': 'vit_base_patch16',
     'public': dict(supervised='deit_base', mae='mae_finetuned_vit_base', mocov3='mocov3_linear_vit_base'),
+    'public_pretrained': dict(mae='mae_pretrain_vit_base'),  # Fig. 2's full-set PT
 }
 
 
@@ -554,6 +557,8 @@ class PublicRun:
     1,000 ImageNet classes in the standard order) and its published top-1."""
 
     spec: str  # a `PUBLIC` name, a URL, timm:<name> or a local file
+    method: str = 'vit'  # 'vit': an ImageNet-1k classifier; 'mae' (or another method): a pretrained encoder
+    result: dict = dataclasses.field(default_factory=dict)  # a trained run's results: none here
 
     @property
     def path(self) -> Path:
@@ -576,8 +581,8 @@ class PublicRun:
     def model(self, device='cpu'):
         from occlusion_mim.checkpoints import public_model
 
-        m, _ = public_model(self.spec, 'vit')
-        n = m.similarity.head.out_features
+        m, _ = public_model(self.spec, self.method)
+        n = m.similarity.head.out_features if self.method == 'vit' else 1000
         if n != 1000:
             raise ValueError(
                 f"checkpoint {self.spec}: its head has {n} outputs, not ImageNet-1k's 1000 classes"
@@ -985,6 +990,11 @@ def _row(
 
 def _untested(claim: str, why: str) -> dict:
     return dict(claim=claim, statement=why, verdict='not tested', holds=None, evidence='', seeds=0)
+
+
+def untested_claim(claim: str, why: str) -> dict:
+    "The row of a claim this run cannot test, saying why (e.g. a model it did not train)."
+    return _untested(claim, why)
 
 
 def _cond(test, est_lo_hi, threshold, above=True):

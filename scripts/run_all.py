@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_NOTEBOOKS = ('fig2', 'fig4')  # the notebooks with a `public` preset (public checkpoints)
 
 
 def notebooks():
@@ -37,7 +38,13 @@ def main(argv=None):
     import papermill as pm
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--preset', default='default', choices=['default', 'paper'])
+    p.add_argument(
+        '--preset',
+        default='default',
+        choices=['default', 'paper', 'public'],
+        help="'public' (public ViT-B/16 checkpoints) runs the notebooks that have that preset: "
+        + ', '.join(PUBLIC_NOTEBOOKS),
+    )
     p.add_argument(
         '--out',
         default=str(ROOT / 'outputs'),
@@ -74,6 +81,11 @@ def main(argv=None):
         p.error(f"--only: unknown notebook(s) {unknown}; known: {names}")
     if only:
         names = [n for n in names if n in only]
+    if a.preset == 'public':
+        print(
+            f"--preset public: {', '.join(n for n in names if n not in PUBLIC_NOTEBOOKS) or 'none'} skipped"
+        )
+        names = [n for n in names if n in PUBLIC_NOTEBOOKS]
     extra = {}
     for kv in a.param:
         if '=' not in kv:

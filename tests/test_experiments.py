@@ -478,3 +478,41 @@ def test_public_checkpoint_missing_names_the_url(tmp_path, monkeypatch):
         run('fig4.ipynb', tmp_path, preset='public', stimuli=str(stim), methods='mae', device='cpu')
     assert 'https://dl.fbaipublicfiles.com/mae/finetune/mae_finetuned_vit_base.pth' in str(e.value)
     assert 'pass that file' in str(e.value)
+
+
+def test_fig2_public_preset_full_set_panel_offline(tmp_path, monkeypatch):
+    """Fig. 2's public preset: the full-set panel from MAE's pretrained (encoder only) and fine-tuned files in
+    their official formats, with the baselines, on the ImageNet-layout folder's validation images, offline."""
+    import torch
+    from occlusion_mim.cka import masked_vs_full_cka
+    from occlusion_mim.checkpoints import public_model
+    from occlusion_mim.experiments import eval_images
+
+    monkeypatch.setenv('OCCLUSION_MIM_OFFLINE', '1')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    imagenet, _ = tiny_imagenet(tmp_path)
+    pt = small_vit('token', 5)
+    pt.reset_classifier(0)  # MAE's pretraining file: the encoder, its final norm, no head
+    torch.save({'model': pt.state_dict()}, tmp_path / 'mae_pretrain_vit_base.pth')
+    ft = small_vit('avg', 6)
+    torch.save({'model': ft.state_dict()}, tmp_path / 'mae_finetuned_vit_base.pth')
+    out = run(
+        'fig2.ipynb',
+        tmp_path,
+        preset='public',
+        imagenet=str(imagenet),
+        public_pretrained=str(tmp_path / 'mae_pretrain_vit_base.pth'),
+        public_finetuned=str(tmp_path / 'mae_finetuned_vit_base.pth'),
+        cka_images=24,
+        ci=6,
+        device='cpu',
+    )
+    cka = pd.read_csv(out / 'fig2.csv')
+    assert set(cka.model) == {'Full-set PT', 'Full-set FT', 'untrained', 'pixels, mean', 'pixels, patches'}
+    x = eval_images(str(imagenet), 24, 32, seed=0)
+    want = masked_vs_full_cka(public_model(str(tmp_path / 'mae_pretrain_vit_base.pth'))[0], x, seed=0, ci=0)
+    got = cka[cka.model == 'Full-set PT'].sort_values('ratio')
+    assert abs(got.cka.to_numpy() - want.sort_values('ratio').cka.to_numpy()).max() < 1e-6
+    assert (got.cka.to_numpy() != cka[cka.model == 'untrained'].sort_values('ratio').cka.to_numpy()).any()
+    claims = pd.read_csv(out / 'fig2_claims.csv')
+    assert list(claims.verdict) == ['not tested', 'not tested']  # no one-image model without `images`
