@@ -105,6 +105,7 @@ class TrainConfig:
     save_every: int = 0  # also checkpoint every N optimiser steps (0: at epoch ends only)
     # stop after N optimiser steps, evaluate and save as at the end of the run (a smoke test); 0: no limit
     max_steps: int = 0
+    max_eval: int = 0  # evaluate on N validation images, evenly spaced over the split (a smoke test); 0: all
     eval_every: int = 1  # evaluate (fine-tuning / probing) every N epochs
     num_workers: int = 0  # data-loading worker processes
     log_every: int = 10  # metrics.csv row every N steps
@@ -176,9 +177,9 @@ def check_config(c: TrainConfig) -> TrainConfig:
 
 def _check_recipe_options(c: TrainConfig, method: str) -> TrainConfig:
     "The checks of the reference recipes' options: total batch, betas, fine-tuning augmentations, MoCo v3's."
-    if c.total_batch < 0 or c.max_steps < 0:
-        bad = 'total-batch' if c.total_batch < 0 else 'max-steps'
-        raise ValueError(f"--{bad}={getattr(c, bad.replace('-', '_'))!r} must be 0 (off) or more")
+    for k in ('total_batch', 'max_steps', 'max_eval'):
+        if getattr(c, k) < 0:
+            raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be 0 (off) or more")
     if c.total_batch and c.accum_iter != 1:
         raise ValueError(
             f"--total-batch {c.total_batch} and --accum-iter {c.accum_iter}: give one (with --total-batch "
@@ -1002,6 +1003,8 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     if c.mode != 'pretrain':
         given = val_dataset is not None or dataset is not None
         val = val_dataset if given else build_data(c, _img_size(c), train=False)
+        if c.max_eval and len(val) > c.max_eval:  # a smoke run: a few images spread over the split
+            val = torch.utils.data.Subset(val, np.linspace(0, len(val) - 1, c.max_eval).round().astype(int))
     found = len(getattr(data, 'classes', []))
     if c.num_classes and c.mode != 'pretrain' and c.num_classes < found:
         raise ValueError(

@@ -316,7 +316,13 @@ def test_paper_preset_smoke_run(tmp_path):
     runs = {p.name: json.loads((p / 'run.json').read_text())['params'] for p in cache.iterdir()}
     assert sorted(n.split('-')[0] for n in runs) == ['finetune'] * 2 + ['pretrain'] * 2
     for name, p in runs.items():
-        assert (p['total_batch'], p['batch_size'], p['accum_iter'], p['max_steps']) == (8, 4, 2, 2), name
+        assert (p['total_batch'], p['batch_size'], p['accum_iter'], p['max_steps'], p['max_eval']) == (
+            8,
+            4,
+            2,
+            2,
+            64,
+        ), name
         assert p['model'].endswith('vit_small_patch16')
         assert pd.read_csv(cache / name / 'metrics.csv').step.max() == 2
         if p['mode'] == 'finetune':  # the paper's fine-tuning recipe, not the default preset's
