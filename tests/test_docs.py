@@ -32,3 +32,14 @@ def test_docs_build_without_quarto(tmp_path):
     )  # show_doc entry with the signature
     assert '#| export' not in cka  # nbdev directives are not shown
     assert 'Not executed yet' in (tmp_path / 'docs' / 'fig3.html').read_text()
+
+
+def test_paper_recipe_table_is_current():
+    "docs/paper_recipes.md is the recipe table of the code as it is (regenerate it when a recipe changes)."
+    from occlusion_mim.experiments import recipe_markdown
+
+    said = (ROOT / 'docs' / 'paper_recipes.md').read_text()
+    assert said == recipe_markdown(), (
+        "docs/paper_recipes.md is stale: python -c \"from occlusion_mim.experiments import recipe_markdown; "
+        "open('docs/paper_recipes.md', 'w').write(recipe_markdown())\""
+    )
