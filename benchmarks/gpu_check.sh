@@ -35,3 +35,5 @@ d = max((a[k].float() - b[k].float()).abs().max().item() for k in a)
 print(f"resume on GPU: {sum(torch.equal(a[k], b[k]) for k in a)}/{len(a)} tensors bitwise equal, max |diff| {d:.3g}")
 PY
 for f in $R/*/metrics.csv; do echo "$f"; tail -1 "$f"; done
+echo "== the paper preset's training types through the trainer (issue 15): images/s and whether the loss falls"
+timeout 420 $py benchmarks/paper_recipes.py --device cuda --steps 40 --num-workers 8 --out "$O" 2>&1 | tail -8
