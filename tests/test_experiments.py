@@ -289,30 +289,30 @@ def tiny_imagenet(root: Path, wnids=('n01440764', 'n01443537'), n_train=8, n_val
     return root / 'imagenet', ten
 
 
-def test_paper_preset_smoke_run(tmp_path):
-    """`run_all --preset paper --smoke` on a generated ImageNet-layout folder: every training of the paper
-    recipe (ViT-S/16, 224 px, its augmentations and optimiser) runs 2 steps of a total batch of 8, split as
-    2 x 4, then the figure is measured and drawn."""
+def run_all_cli(*args):
+    "`scripts/run_all.py` with `args` in a subprocess; it must succeed (its output's end in the message)."
     import subprocess, sys
 
-    imagenet, ten = tiny_imagenet(tmp_path)
-    cache = tmp_path / 'cache'
     r = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / 'scripts' / 'run_all.py'),
-            '--preset',
-            'paper',
-            '--smoke',
-            '--only',
-            'fig3',
-        ]
-        + ['--out', str(tmp_path / 'o'), '-p', f'imagenet={imagenet}', '-p', f'images={ten}']
-        + ['-p', 'with_aug=False', '-p', 'epochs=[2]', '-p', 'device=cpu', '-p', f'cache_dir={cache}'],
+        [sys.executable, str(ROOT / 'scripts' / 'run_all.py'), *map(str, args)],
         capture_output=True,
         text=True,
     )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return r
+
+
+def test_paper_preset_smoke_run(tmp_path):
+    """`run_all --preset paper --smoke` on a generated ImageNet-layout folder: every training of the paper
+    recipe (ViT-S/16, 224 px, its augmentations and optimiser) runs 2 steps of a total batch of 8, split as
+    2 x 4, then the figure is measured and drawn."""
+    imagenet, ten = tiny_imagenet(tmp_path)
+    cache = tmp_path / 'cache'
+    run_all_cli(
+        *('--preset', 'paper', '--smoke', '--only', 'fig3', '--out', tmp_path / 'o'),
+        *('-p', f'imagenet={imagenet}', '-p', f'images={ten}', '-p', 'with_aug=False', '-p', 'epochs=[2]'),
+        *('-p', 'device=cpu', '-p', f'cache_dir={cache}'),
+    )
     runs = {p.name: json.loads((p / 'run.json').read_text())['params'] for p in cache.iterdir()}
     assert sorted(n.split('-')[0] for n in runs) == ['finetune'] * 2 + ['pretrain'] * 2
     for name, p in runs.items():
@@ -341,17 +341,8 @@ def test_paper_preset_smoke_run(tmp_path):
 
 
 def run_all_plan(tmp_path, *args):
-    import subprocess, sys
-
     cache = tmp_path / 'empty_cache'
-    r = subprocess.run(
-        [sys.executable, str(ROOT / 'scripts' / 'run_all.py'), '--plan', '--out', str(tmp_path / 'o')]
-        + list(args)
-        + ['-p', f'cache_dir={cache}'],
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    run_all_cli('--plan', '--out', tmp_path / 'o', *args, '-p', f'cache_dir={cache}')
     assert not cache.exists() or not list(cache.iterdir()), 'a plan trained something'
     return pd.read_csv(tmp_path / 'o' / 'plan.csv')
 
