@@ -310,6 +310,9 @@ def run_cached(
     return Run(out, c, res)
 
 # %% ../nbs/08_experiments.ipynb #9a1b2c02
+import functools
+
+
 def step_rates() -> pd.DataFrame:
     "Measured training images/s per model and GPU (the package's `step_rates.csv`, from `benchmarks/`)."
     import io
@@ -328,8 +331,13 @@ def _samples_per_epoch(c: TrainConfig) -> int:
     if d == 'shapes':
         return c.n_per_class * len(SHAPES)
     root = Path(d).expanduser()
-    split = root / 'train' if (root / 'train').is_dir() else root
-    return sum(1 for p in split.rglob('*') if p.is_file())
+    return _count_files(root / 'train' if (root / 'train').is_dir() else root)
+
+
+@functools.lru_cache(maxsize=None)
+def _count_files(folder: Path) -> int:
+    "Files below `folder`, counted once per process (ImageNet's 1.28 million take a while to list)."
+    return sum(1 for p in folder.rglob('*') if p.is_file())
 
 
 def plan_row(c: TrainConfig, name: str, cached: bool) -> dict:
