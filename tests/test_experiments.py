@@ -438,12 +438,24 @@ def cue_conflict_folder(root: Path, per_category: int = 2) -> Path:
 def test_public_preset_runs_offline_on_format_faithful_files(tmp_path, monkeypatch):
     """Fig. 4's public preset on files in each official format (random weights), offline: each model's shape
     bias equals the one timm's ViT with the same weights gives; R-MAE and C-MAE are shown as not trained."""
+    check_public_fig4(tmp_path, monkeypatch, cue_conflict_folder(tmp_path / 'cue-conflict'), trials=32)
+
+
+def test_public_preset_on_the_real_stimuli_sample(tmp_path, monkeypatch, shared_data):
+    "The same on the sample of the real cue-conflict stimuli (../shared/data; skipped without it)."
+    from occlusion_mim.data import cue_conflict_table
+
+    stim = shared_data / 'cue-conflict-sample'
+    t = cue_conflict_table(stim)
+    check_public_fig4(tmp_path, monkeypatch, stim, trials=int((t['shape'] != t.texture).sum()))
+
+
+def check_public_fig4(tmp_path, monkeypatch, stim, trials: int):
     from occlusion_mim.shape_bias import shape_bias
 
     monkeypatch.setenv('OCCLUSION_MIM_OFFLINE', '1')
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))  # an empty hub cache: nothing downloaded
     files, ref = public_files(tmp_path / 'ckpt')
-    stim = cue_conflict_folder(tmp_path / 'cue-conflict')
     out = run(
         'fig4.ipynb',
         tmp_path,
@@ -458,7 +470,7 @@ def test_public_preset_runs_offline_on_format_faithful_files(tmp_path, monkeypat
     assert list(s.index) == ['supervised', 'mae', 'mocov3']
     for m, model in ref.items():
         want = shape_bias(model, stim, 'imagenet', size=32)
-        assert s.loc[m, 'trials'] == 32 and s.loc[m, 'decided'] == want.decided, m
+        assert s.loc[m, 'trials'] == trials and s.loc[m, 'decided'] == want.decided, m
         assert abs(s.loc[m, 'shape_bias'] - want.mean) < 1e-9, m
     nb = (tmp_path / 'fig4.ipynb').read_text()
     assert "not trained (no imagenet given): ['r_mae', 'c_mae']" in nb
