@@ -184,6 +184,33 @@ def test_two_processes_match_one(tmp_path, model):
     assert json.loads((two / 'run.json').read_text())['params']['world_size'] == 2
 
 
+def test_total_batch_is_the_same_run_on_two_processes(tmp_path):
+    """`--total-batch 16` on two processes (8 each, as two accumulated micro-batches of 4: `--batch-size 4`)
+    is the one-process run with one batch of 16: the same losses and weights up to float rounding, and
+    run.json records the split and lr = blr x 16 / 256."""
+    one, two = tmp_path / 'one', tmp_path / 'two'
+    args = ['pretrain', '--model', 'mae_vit_nano_patch8', '--data', 'shapes', '--n-per-class', '8']
+    args += ['--epochs', '2', '--blr', '1e-3', '--log-every', '1', '--quiet', '--device', 'cpu']
+    args += ['--precision', 'fp32']
+    cli([*args, '--batch-size', '16'], one)
+    r = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29537']
+        + ['-m', 'occlusion_mim.train', *args, '--total-batch', '16', '--batch-size', '4', '--out', str(two)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    p = json.loads((two / 'run.json').read_text())['params']
+    assert (p['world_size'], p['total_batch'], p['batch_size'], p['accum_iter']) == (2, 16, 4, 2)
+    assert abs(p['lr'] - 1e-3 * 16 / 256) < 1e-15 and p['effective_batch'] == 16
+    m1, m2 = pd.read_csv(one / 'metrics.csv'), pd.read_csv(two / 'metrics.csv')
+    assert list(m1.step) == list(m2.step) and len(m1) > 5
+    assert (m1.loss - m2.loss).abs().max() < 1e-5 and (m1.lr - m2.lr).abs().max() < 1e-15
+    a, b = weights(one), weights(two)
+    assert max((a[k].float() - b[k].float()).abs().max().item() for k in a) < 1e-4
+
+
 @pytest.mark.parametrize(
     'args, message',
     [
