@@ -230,9 +230,13 @@ def cli_args(c: TrainConfig) -> list[str]:
     return args
 
 
-def _launch(launcher: str, c: TrainConfig):
-    import shlex, subprocess, sys
+def _launch(launcher: str, c: TrainConfig, verbose: bool = True):
+    import shlex, subprocess
 
+    from occlusion_mim.slurm import is_slurm, run_on_slurm
+
+    if is_slurm(launcher):
+        return run_on_slurm(c, launcher, verbose=verbose)
     cmd = [*shlex.split(launcher), '-m', 'occlusion_mim.train', *cli_args(c)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
@@ -263,8 +267,8 @@ def run_cached(
     c: TrainConfig,  # the run; `out` is ignored (the cache decides)
     cache=None,  # cache folder (default: `cache_root()`)
     verbose: bool = True,  # say what is trained or taken from the cache; a progress bar while training
-    # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command; empty: in
-    # this process
+    # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command;
+    # 'slurm:nodes=2,gpus_per_node=8,...': as a SLURM job (`occlusion_mim.slurm`); empty: in this process
     launcher: str = '',
     plan: list | None = None,  # a list: add the run to this plan (`plan_row`) instead of training it
 ) -> Run:
@@ -290,7 +294,7 @@ def run_cached(
     t = time.perf_counter()
     if verbose:
         print(f"training: {out.name} ({c.mode} {c.model} on {c.data}, {c.epochs} epochs)", flush=True)
-    res = _launch(launcher, c) if launcher else train(c)
+    res = _launch(launcher, c, verbose) if launcher else train(c)
     m = pd.read_csv(out / 'metrics.csv')
     last = m[m.epoch == m.epoch.max()].iloc[-1].dropna().to_dict()
     res = {

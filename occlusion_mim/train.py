@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #147201ec
 from __future__ import annotations
-import os, re, sys, json, math, time, random, shutil, hashlib, dataclasses, contextlib, warnings
+import os, re, sys, json, math, time, random, shutil, hashlib, dataclasses, contextlib, warnings, threading
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -36,10 +36,10 @@ __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRI
            'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups', 'make_optimizer',
            'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state', 'CheckpointCorrupt',
            'file_sha256', 'nonfinite_tensors', 'save_checkpoint', 'load_checkpoint', 'load_latest_checkpoint',
-           'resolve_device', 'NonFiniteLoss', 'evaluate', 'TrainState', 'resolve_batch', 'setup', 'RunFolderError',
-           'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint', 'step_noise',
-           'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch', 'train', 'field_help',
-           'main']
+           'resolve_device', 'NonFiniteLoss', 'Preempted', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch',
+           'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
+           'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch', 'train',
+           'field_help', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -859,6 +859,32 @@ class NonFiniteLoss(RuntimeError):
     "The loss, or the weights, became NaN or infinite; the last finite checkpoint is kept."
 
 
+class Preempted(RuntimeError):
+    """The run was asked to stop (`request_stop`: a SLURM preemption or time-limit signal): it saved a
+    checkpoint after its last optimiser step and stopped; the requeued job (or a rerun) resumes there."""
+
+
+_STOP = threading.Event()
+_STOP_WATCHED = threading.Event()  # set while a launcher forwards signals: every process then checks
+
+
+def request_stop(signum=None, frame=None):
+    """Ask the running `train` to checkpoint after its current optimiser step and raise `Preempted` (usable as
+    a signal handler; the SLURM launcher installs it for SIGUSR1 / SIGUSR2)."""
+    _STOP.set()
+
+
+def _stop_now(s) -> bool:
+    "Whether to stop here: any process was asked (all processes agree, so they checkpoint at the same step)."
+    if not _STOP_WATCHED.is_set():
+        return _STOP.is_set()
+    if s.world == 1:
+        return _STOP.is_set()
+    flag = torch.tensor([float(_STOP.is_set())], device=s.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())
+
+
 CONTINUE = (
     "To continue, rerun the same command with a lower learning rate (--blr or --lr): it resumes from that "
     "checkpoint; if that fails too, its weights are already too far off: start over in another --out"
@@ -1312,6 +1338,11 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
         last = dict(loss=loss, lr=lr)
         if stopped(s):
             break
+        if b + 1 < s.steps_per_epoch and _stop_now(s):
+            if s.rank == 0:
+                _append_metrics(s.out / 'metrics.csv', rows)
+            checkpoint(s, b + 1)
+            raise Preempted(f"stopped on request at step {s.step} (epoch {s.epoch}, batch {b + 1}); saved")
     return dict(last, rows=rows, seen=seen, seconds=time.perf_counter() - t0)
 
 
@@ -1371,6 +1402,8 @@ def train(
         while s.epoch < c.epochs and not stopped(s):
             sampler.set_epoch(s.epoch, s.start)
             last.update(end_epoch(s, train_epoch(s, loader, bar)))
+            if s.epoch < c.epochs and not stopped(s) and _stop_now(s):
+                raise Preempted(f"stopped on request at the end of epoch {s.epoch}; saved")
         if bar is not None:
             bar.close()
     finally:
@@ -1424,16 +1457,29 @@ def _parser():
                 sp.add_argument(f"--{f.name.replace('_', '-')}", action='store_true', help=h)
             else:
                 sp.add_argument(f"--{f.name.replace('_', '-')}", type=type(d), default=d, help=h)
+        sp.add_argument(
+            '--slurm',
+            default='',
+            metavar='KEY=VALUE,...',
+            help="submit the run as a SLURM job through submitit and wait for it, e.g. "
+            "nodes=2,gpus_per_node=8,partition=gpu,time=72:00:00 (keys: sbatch options; occlusion_mim.slurm)",
+        )
     return p
 
 
 def main(argv=None):
     "Console entry point: `occlusion-mim pretrain|finetune|probe ...`."
     args = vars(_parser().parse_args(argv))
+    slurm = args.pop('slurm')
     c = TrainConfig(**args)
     try:
-        res = train(c)
-    except (ValueError, OSError, CheckpointError, NonFiniteLoss) as e:
+        if slurm:
+            from occlusion_mim.slurm import run_on_slurm
+
+            res = run_on_slurm(c, slurm)
+        else:
+            res = train(c)
+    except (ValueError, OSError, CheckpointError, NonFiniteLoss, RuntimeError) as e:
         print(f"occlusion-mim {c.mode}: error: {e}", file=sys.stderr)
         sys.exit(2)
     finally:
