@@ -841,11 +841,14 @@ def resolve_device(
 def _fault(point: str, count: int):
     """Fault injection for the resume tests: with `OCCLUSION_MIM_FAULT=<point>:<n>` (point 'step', 'save' or
     'nan') the process kills itself with SIGKILL at the n-th time it reaches `point` (for 'nan': the loss
-    of step n becomes NaN). Unset: nothing."""
+    of step n becomes NaN; with `slow:<ms>` every step sleeps that long). Unset: nothing."""
     f = os.environ.get('OCCLUSION_MIM_FAULT')
     if not f:
         return False
     p, n = f.split(':')
+    if p == 'slow' and point == 'step':
+        time.sleep(int(n) / 1000)  # 'slow:<ms>': each step takes that much longer (to interrupt a tiny run)
+        return False
     if p != point or int(n) != count:
         return False
     if point == 'nan':
@@ -1403,7 +1406,7 @@ def train(
             sampler.set_epoch(s.epoch, s.start)
             last.update(end_epoch(s, train_epoch(s, loader, bar)))
             if s.epoch < c.epochs and not stopped(s) and _stop_now(s):
-                raise Preempted(f"stopped on request at the end of epoch {s.epoch}; saved")
+                raise Preempted(f"stopped on request at step {s.step} (the end of epoch {s.epoch}); saved")
         if bar is not None:
             bar.close()
     finally:

@@ -6,7 +6,8 @@ As root, with Debian's `slurm-wlm` and `munge` installed (`apt-get install slurm
     python scripts/local_slurm.py stop /tmp/slurm    # stops the daemons that `start` started
 
 Everything lives in the given folder: a generated `slurm.conf` (proctrack/linuxproc, task/none,
-select/cons_tres, this machine's CPUs and memory as one node, requeue allowed), a fresh munge key and socket,
+select/cons_tres, this machine's CPUs and memory as one node, requeue allowed, a requeued job eligible
+again after 11 s rather than SLURM's default 121), a fresh munge key and socket,
 state, spool, logs and pid files. Nothing under /etc is read or written, and `stop` signals only the
 processes whose pids `start` recorded, so a cluster already running on the machine is left alone.
 """
@@ -56,7 +57,7 @@ def write_conf(root: Path, cpus: int | None = None) -> Path:
         f'SlurmdPort={_free_port()}',
         'AuthType=auth/munge',
         'CredType=cred/munge',
-        f'AuthInfo=socket={root / "munge.socket"}',
+        f'AuthInfo=socket={root / "munge.socket"},cred_expire=10',  # a requeued job may start 11 s later
         f'StateSaveLocation={root / "state"}',
         f'SlurmdSpoolDir={root / "spool"}',
         f'SlurmctldPidFile={root / "slurmctld.pid"}',
@@ -74,6 +75,7 @@ def write_conf(root: Path, cpus: int | None = None) -> Path:
         'JobAcctGatherType=jobacct_gather/none',
         'JobCompType=jobcomp/none',
         'SchedulerType=sched/backfill',
+        'SchedulerParameters=sched_interval=2,bf_interval=2',  # a requeued job starts as soon as it may
         'SlurmctldTimeout=30',
         'SlurmdTimeout=30',
         'KillWait=5',
@@ -99,7 +101,7 @@ def _wait_node_idle(env: dict, timeout: float = 60) -> None:
     t = time.time()
     out = ''
     while time.time() - t < timeout:
-        r = subprocess.run(['sinfo', '-h', '-o', '%t'], env=env, capture_output=True, text=True)
+        r = subprocess.run(['sinfo', '-h', '-o', '%t'], env=env, capture_output=True, text=True, check=False)
         out = r.stdout.strip() + r.stderr.strip()
         if r.returncode == 0 and out.startswith('idle'):
             return

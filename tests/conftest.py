@@ -28,3 +28,39 @@ def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp('ref') / 'run'
     cli(BASE, out)
     return out
+
+
+@pytest.fixture(scope='session')
+def slurm(tmp_path_factory):
+    """A one-node SLURM cluster started for the tests (`scripts/local_slurm.py`: as root, with Debian's
+    slurm-wlm and munge installed), its client environment set while the tests use it; only the daemons it
+    started are stopped afterwards. Skipped where it cannot start, unless OCCLUSION_MIM_REQUIRE_SLURM=1 (CI),
+    which makes that a failure."""
+    import os, sys
+
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    import local_slurm
+
+    why = None
+    if os.geteuid() != 0:
+        why = 'a local SLURM cluster starts as root'
+    elif miss := local_slurm.missing():
+        why = f"not installed: {', '.join(miss)} (apt-get install slurm-wlm munge)"
+    if why:
+        if os.environ.get('OCCLUSION_MIM_REQUIRE_SLURM') == '1':
+            pytest.fail(f'OCCLUSION_MIM_REQUIRE_SLURM=1 but {why}')
+        pytest.skip(why)
+    root = tmp_path_factory.mktemp('slurm')
+    env = local_slurm.start(root)
+    old = {k: os.environ.get(k) for k in ('SLURM_CONF', 'PATH')}
+    os.environ['SLURM_CONF'] = env['SLURM_CONF']
+    os.environ['PATH'] = os.environ['PATH'] + ':/usr/sbin:/sbin'
+    try:
+        yield root
+    finally:
+        local_slurm.stop(root)
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
