@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/slurm.html.md"""
 
 # %% ../nbs/09_slurm.ipynb #470d2aa4
 from __future__ import annotations
-import os, re, json, time, signal, shutil, inspect, subprocess
+import os, re, sys, json, time, signal, shutil, inspect, subprocess
 from pathlib import Path
 import pandas as pd
 import torch
@@ -16,7 +16,7 @@ from .train import TrainConfig, check_config, train, Preempted, request_stop, _S
 
 # %% auto #0
 __all__ = ['SLURM_DEFAULTS', 'STOP_SIGNALS', 'ACTIVE', 'LOST_AFTER', 'sbatch_options', 'slurm_minutes', 'parse_slurm', 'is_slurm',
-           'TrainJob', 'submit_run', 'job_state', 'find_job', 'wait_for', 'run_on_slurm']
+           'TrainJob', 'submit_run', 'job_state', 'find_job', 'wait_for', 'run_on_slurm', 'main']
 
 # %% ../nbs/09_slurm.ipynb #ca5f2859
 _SUBMITIT_ONLY = {'command', 'folder', 'job_name', 'map_count', 'array_parallelism', 'use_srun', 'srun_args'}
@@ -139,7 +139,9 @@ def submit_run(c: TrainConfig, launcher: str):
     ex = submitit.SlurmExecutor(folder=out / 'slurm' / '%j', max_num_timeout=opts['max_timeouts'])
     sb = {k: v for k, v in opts.items() if k not in SLURM_DEFAULTS or k == 'time'}
     ex.update_parameters(job_name=out.name[:64], **sb)
-    job = ex.submit(TrainJob(), c)
+    from occlusion_mim.slurm import TrainJob as importable  # by name, also when this runs as __main__
+
+    job = ex.submit(importable(), c)
     job = submitit.SlurmJob(folder=out / 'slurm' / '%j', job_id=job.job_id, tasks=(0,))  # its first task
     rec = dict(job_id=job.job_id, folder=str(out / 'slurm' / '%j'), launcher=launcher, submitted=time.time())
     atomic_write_text(out / 'slurm.json', json.dumps(rec, indent=1))
@@ -250,3 +252,25 @@ def run_on_slurm(c: TrainConfig, launcher: str, verbose: bool = True, timeout: f
     except KeyboardInterrupt:
         print(f"interrupted: slurm job {job.job_id} keeps running; run again to pick it up", flush=True)
         raise
+
+# %% ../nbs/09_slurm.ipynb #9ecf9969
+def main(argv=None):
+    "Console entry point: `occlusion-mim pretrain|finetune|probe ... [--slurm KEY=VALUE,...]`."
+    from occlusion_mim.train import _parser, main as train_main
+
+    args = vars(_parser(slurm=True).parse_args(argv))
+    launcher = args.pop('slurm')
+    if not launcher:
+        return train_main(argv)
+    c = TrainConfig(**args)
+    try:
+        res = run_on_slurm(c, launcher if is_slurm(launcher) else f'slurm:{launcher}')
+    except (ValueError, OSError, RuntimeError) as e:
+        print(f"occlusion-mim {c.mode}: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == '__main__' and not hasattr(sys, 'ps1') and 'ipykernel' not in sys.modules:
+    main()

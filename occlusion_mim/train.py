@@ -1436,7 +1436,7 @@ def field_help(cls) -> dict:
     return helps
 
 
-def _parser():
+def _parser(slurm: bool = False):  # slurm: with the `--slurm` option of the `occlusion-mim` command
     import argparse
 
     p = argparse.ArgumentParser(
@@ -1460,6 +1460,8 @@ def _parser():
                 sp.add_argument(f"--{f.name.replace('_', '-')}", action='store_true', help=h)
             else:
                 sp.add_argument(f"--{f.name.replace('_', '-')}", type=type(d), default=d, help=h)
+        if not slurm:
+            continue
         sp.add_argument(
             '--slurm',
             default='',
@@ -1471,18 +1473,13 @@ def _parser():
 
 
 def main(argv=None):
-    "Console entry point: `occlusion-mim pretrain|finetune|probe ...`."
+    """`python -m occlusion_mim.train pretrain|finetune|probe ...` (what `torchrun` starts); the
+    `occlusion-mim` command is `occlusion_mim.slurm.main`, which adds `--slurm`."""
     args = vars(_parser().parse_args(argv))
-    slurm = args.pop('slurm')
     c = TrainConfig(**args)
     try:
-        if slurm:
-            from occlusion_mim.slurm import run_on_slurm
-
-            res = run_on_slurm(c, slurm)
-        else:
-            res = train(c)
-    except (ValueError, OSError, CheckpointError, NonFiniteLoss, RuntimeError) as e:
+        res = train(c)
+    except (ValueError, OSError, CheckpointError, NonFiniteLoss) as e:
         print(f"occlusion-mim {c.mode}: error: {e}", file=sys.stderr)
         sys.exit(2)
     finally:

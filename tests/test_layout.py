@@ -1,5 +1,6 @@
 """Imports run one way: core; data, augment; models; checkpoints; train; the analysis (cka, shape_bias), which
-never imports the trainer; experiments. Read from the generated modules (every import, top-level or not)."""
+never imports the trainer; slurm (the SLURM launcher and the `occlusion-mim` command); experiments. Read
+from the generated modules (every import, top-level or not)."""
 
 import ast
 from pathlib import Path
@@ -12,6 +13,7 @@ LAYERS = [
     ['models'],
     ['checkpoints'],
     ['train', 'cka', 'shape_bias'],
+    ['slurm'],
     ['experiments'],
 ]
 LEVEL = {m: i for i, layer in enumerate(LAYERS) for m in layer}

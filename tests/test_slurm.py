@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from test_train import cli, weights
+from test_train import weights
 
 ROOT = Path(__file__).resolve().parents[1]
 # a tiny pretraining: 60 generated images, 2 processes of 6 (5 optimiser steps an epoch), 4 epochs
@@ -18,12 +18,20 @@ RUN += ['--quiet', '--device', 'cpu', '--precision', 'fp32']
 TWO_TASKS = 'slurm:tasks_per_node=2,cpus_per_task=1,time=10,poll=0.5'
 
 
+def cli(args, out, check=True):
+    "The `occlusion-mim` command (`occlusion_mim.slurm.main`) with `args` into run folder `out`."
+    cmd = [sys.executable, '-m', 'occlusion_mim.slurm', *args, '--out', str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    if check:
+        assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+
 def config(out):
     "`RUN` as a TrainConfig writing to `out`."
     from occlusion_mim.train import _parser, TrainConfig
 
     a = vars(_parser().parse_args([*RUN, '--out', str(out)]))
-    a.pop('slurm')
     return TrainConfig(**a)
 
 
@@ -143,3 +151,26 @@ def test_bad_launcher_and_no_sbatch(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match='sbatch'):
         run_on_slurm(config(tmp_path / 'run'), 'slurm:nodes=1')
     assert not (tmp_path / 'run' / 'slurm.json').exists()
+
+
+def test_training_notebook_through_slurm(slurm, tmp_path):
+    """tab_aug (one MAE pretraining and its fine-tuning) with the SLURM launcher: both runs are SLURM jobs
+    (their run folders record the job), the notebook shows their progress lines and writes its table; run
+    again, it takes both from the cache and submits nothing."""
+    from test_experiments import TINY, run
+
+    p = {**TINY['tab_aug.ipynb'], 'methods': 'mae', 'compositions': 'none', 'cache_dir': str(tmp_path / 'c')}
+    p['launcher'] = 'slurm:cpus_per_task=2,time=10,poll=1'
+    out = run('tab_aug.ipynb', tmp_path / 'a', **p)
+    runs = pd.read_csv(out / 'tab_aug.csv')
+    assert len(runs) == 1 and runs.top1_n.iloc[0] == 200 and 0 <= runs.top1.iloc[0] <= 100
+    folders = sorted((tmp_path / 'c').iterdir())
+    assert [f.name.split('-')[0] for f in folders] == ['finetune', 'pretrain']
+    jobs = {json.loads((f / 'slurm.json').read_text())['job_id'] for f in folders}
+    assert len(jobs) == 2 and all((f / 'done.json').exists() for f in folders)
+    said = (tmp_path / 'a' / 'tab_aug.ipynb').read_text()
+    assert all(f'slurm job {j} (' in said for j in jobs) and ': done' in said
+    run('tab_aug.ipynb', tmp_path / 'b', **p)
+    again = (tmp_path / 'b' / 'tab_aug.ipynb').read_text()
+    assert 'slurm job' not in again and again.count('cached: ') == 2
+    assert {json.loads((f / 'slurm.json').read_text())['job_id'] for f in folders} == jobs
