@@ -93,6 +93,10 @@ class TrainJob:
             submitit.helpers.TorchDistributedEnvironment().export(
                 set_cuda_visible_devices=False, overwrite=True
             )
+            if torch.cuda.is_available() and torch.cuda.device_count() == 1:
+                os.environ['LOCAL_RANK'] = (
+                    '0'  # SLURM bound one GPU to this task (--gpus-per-task, --gpu-bind)
+                )
         requeue = signal.getsignal(signal.SIGUSR2)  # submitit's checkpoint-and-requeue handler
         for s in STOP_SIGNALS:
             signal.signal(s, request_stop)
@@ -117,7 +121,7 @@ class TrainJob:
 
 # %% ../nbs/09_slurm.ipynb #a38d476a
 ACTIVE = {'PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD'}
-ACTIVE |= {'RESIZING', 'SUSPENDED', 'STAGE_OUT', 'SIGNALING', 'RESV_DEL_HOLD', 'PREEMPTED'}
+ACTIVE |= {'RESIZING', 'SUSPENDED', 'STAGE_OUT', 'SIGNALING', 'RESV_DEL_HOLD'}  # not PREEMPTED: it ended
 
 
 def _need_sbatch():
@@ -242,6 +246,7 @@ def run_on_slurm(c: TrainConfig, launcher: str, verbose: bool = True, timeout: f
     submitted again); its result, as `train` returns it."""
     c = check_config(c)
     opts = parse_slurm(launcher)
+    _need_sbatch()
     job = find_job(c.out)
     if job is None:
         job = submit_run(c, launcher)
