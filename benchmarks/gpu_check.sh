@@ -4,7 +4,7 @@
 # paper preset's cost plan), the trainer's overhead over the bare step with uint8 batches and persistent
 # workers (0 and 6 workers), JPEG decoding on one CPU core against the GPU (the data path of issue 16),
 # the trainer on the GPU for MAE, C-MAE with a source augmentation and MoCo v3, killed + resumed.
-# Issue 16's data-path checks are in benchmarks/gpu_check_16.sh (about 8 minutes): run that first when
+# Issue 16's data-path checks are in benchmarks/gpu_check_16.sh (about 10 minutes): run that first when
 # the device time is short.
 #     OUT=/tmp/gpu bash benchmarks/gpu_check.sh
 # The checks of earlier sessions (torch.compile, fp16 / fp32, torchrun, fine-tuning) are in git history.

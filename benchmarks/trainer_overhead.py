@@ -74,6 +74,12 @@ def main(argv=None):
         help='N > 0: the trainer reads a folder of N JPEG files of 500 x 375 px (written first, as ImageNet '
         'stores its images: decoding and the random resized crop in the workers); 0: pre-rendered tensors',
     )
+    p.add_argument(
+        '--decode',
+        default='workers',
+        choices=['workers', 'device'],
+        help="with --jpegs: decode and crop in the workers (PIL) or on the device (--decode device)",
+    )
     a = p.parse_args(argv)
     size = ARCHS[parse_model_name(a.model)[1]]['img_size']
     g = torch.Generator().manual_seed(0)
@@ -107,6 +113,7 @@ def main(argv=None):
             mode='pretrain',
             model=a.model,
             data=data or 'shapes',
+            decode=a.decode if data else 'workers',
             batch_size=a.batch,
             epochs=1,
             log_every=10**9,
@@ -131,11 +138,7 @@ def main(argv=None):
         f"{a.model}, device {dev}{' (' + torch.cuda.get_device_name(0) + ')' if dev.type == 'cuda' else ''}, "
         f"precision {step.precision}, batch {a.batch}, {a.steps} steps an epoch, {a.num_workers} workers, "
         f"best of {a.rounds} alternating rounds, threads {torch.get_num_threads()}, "
-        + (
-            f"data: {a.jpegs} JPEG files (500 x 375 px, decoded in the loader)"
-            if a.jpegs
-            else 'uint8 tensors'
-        )
+        + (f"data: {a.jpegs} JPEG files (500 x 375 px), --decode {a.decode}" if a.jpegs else 'uint8 tensors')
     )
     print(f"bare model step : {bare_rate:8.1f} images/s")
     print(f"trainer         : {rate:8.1f} images/s")

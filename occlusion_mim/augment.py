@@ -15,10 +15,10 @@ from .core import check_ratio, check_range, check_choice, make_generator
 from .data import to_float, normalize, denormalize
 
 # %% auto #0
-__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'random_masking',
-           'patch_noise', 'blacken_patches', 'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness', 'adjust_contrast',
-           'adjust_saturation', 'adjust_hue', 'color_stage', 'color_group', 'color_group_into', 'ColorAugment',
-           'parse_augmentations', 'SourceTransform', 'make_views', 'TwoViews']
+__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'EncodedBatch',
+           'DeviceCropFlip', 'random_masking', 'patch_noise', 'blacken_patches', 'PatchMask', 'CutMixPaste', 'gray',
+           'adjust_brightness', 'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'color_stage', 'color_group',
+           'color_group_into', 'ColorAugment', 'parse_augmentations', 'SourceTransform', 'make_views', 'TwoViews']
 
 # %% ../nbs/02_augment.ipynb #8417600b
 def check_images(
@@ -121,6 +121,85 @@ class CropFlip:
     def __repr__(self):
         ratio = tuple(round(r, 4) for r in self.ratio)
         return f"CropFlip(size={self.size}, scale={self.scale}, ratio={ratio}, flip_p={self.flip_p})"
+
+# %% ../nbs/02_augment.ipynb #5cf39394
+class EncodedBatch:
+    """A batch of image files not yet decoded: their bytes end to end in one tensor (one block of shared
+    memory between a worker and the loop, whatever the batch size) with each file's length, their crop
+    boxes and flips `(N, 5)` (top, left, height, width, flip), and the output size; `decode(device)` makes
+    the uint8 batch `(N, 3, size, size)`."""
+
+    def __init__(self, data: list, boxes: torch.Tensor, paths: list, size: int, interpolation):
+        self.lengths = [len(d) for d in data]
+        self.blob = torch.cat(data) if data else torch.empty(0, dtype=torch.uint8)
+        self.boxes, self.paths, self.size, self.interpolation = boxes, paths, size, interpolation
+
+    @property
+    def data(self) -> list:
+        "Each file's bytes (views of the one tensor)."
+        return list(self.blob.split(self.lengths))
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def pin_memory(self):
+        "The DataLoader's `pin_memory` (the bytes go to the GPU with a non-blocking copy)."
+        self.blob = self.blob.pin_memory()
+        return self
+
+    def _decode_one(self, i: int, device) -> torch.Tensor:
+        from torchvision.io import decode_image, ImageReadMode
+
+        try:
+            return decode_image(self.data[i].cpu(), mode=ImageReadMode.RGB).to(device)
+        except RuntimeError:
+            from occlusion_mim.data import load_rgb
+
+            return TF.pil_to_tensor(load_rgb(self.paths[i])).to(device)  # or CorruptImageError naming it
+
+    def decode(self, device='cpu') -> torch.Tensor:
+        "Decode on `device` (all at once), then crop, resize and flip each image there; uint8 (N, 3, S, S)."
+        from torchvision.io import decode_jpeg, ImageReadMode
+
+        device = torch.device(device)
+        try:
+            imgs = decode_jpeg(self.data, mode=ImageReadMode.RGB, device=device)
+        except RuntimeError:  # one file it cannot decode: each on its own, the odd ones on the CPU
+            imgs = [self._decode_one(i, device) for i in range(len(self))]
+        out = torch.empty(len(self), 3, self.size, self.size, dtype=torch.uint8, device=device)
+        for k, (img, (t, l, h, w, flip)) in enumerate(zip(imgs, self.boxes.tolist())):
+            crop = TF.resized_crop(
+                img, t, l, h, w, [self.size, self.size], interpolation=self.interpolation, antialias=True
+            )
+            out[k] = TF.horizontal_flip(crop) if flip else crop
+        return out
+
+
+class DeviceCropFlip(CropFlip):
+    """`CropFlip` for decoding on the device: called on an image file's path (in a DataLoader worker) it reads
+    the bytes and the size and draws the same crop and flip as `CropFlip` would from `generator`; `collate`
+    gathers such samples into an `EncodedBatch`."""
+
+    takes_path = True
+
+    def __call__(self, path, generator: torch.Generator | None = None):
+        from pathlib import Path
+        from PIL import Image
+
+        with Image.open(path) as im:  # the header only: no pixels are decoded here
+            W, H = im.size
+        t, l, h, w = random_resized_crop_params(H, W, self.scale, self.ratio, generator)
+        flip = torch.rand(1, generator=generator).item() < self.flip_p
+        data = torch.frombuffer(bytearray(Path(path).read_bytes()), dtype=torch.uint8)
+        return data, torch.tensor([t, l, h, w, int(flip)]), str(path)
+
+    def collate(self, samples: list) -> tuple:
+        "DataLoader `collate_fn`: `[((bytes, box, path), label), ...]` -> `(EncodedBatch, labels)`."
+        data, boxes, paths = zip(*(s[0] for s in samples))
+        labels = torch.tensor([s[1] for s in samples])
+        return EncodedBatch(
+            list(data), torch.stack(boxes), list(paths), self.size, self.interpolation
+        ), labels
 
 # %% ../nbs/02_augment.ipynb #596b7322
 def random_masking(

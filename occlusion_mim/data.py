@@ -273,6 +273,9 @@ class ImageFolderDataset(Dataset):
         self.epoch = int(epoch)
 
     def __getitem__(self, i):
+        if getattr(self.transform, 'takes_path', False):  # it reads the file itself (`DeviceCropFlip`)
+            path, label = self.samples[i]
+            return call_transform(self.transform, path, sample_seed(self.seed, self.epoch, i)), label
         for k in range(len(self.samples)):
             path, label = self.samples[(i + k) % len(self.samples)]
             try:

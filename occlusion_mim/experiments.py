@@ -95,7 +95,7 @@ def check_data_root(name: str, path) -> str:
 NOT_DEFINING = ('out', 'quiet', 'num_workers', 'log_every', 'save_every', 'device', 'precision', 'compile')
 # options added after runs were cached: in the key only when not default
 KEY_SINCE = dict(on_corrupt='error', total_batch=0, beta2=0.0, auto_augment='', reprob=0.0, pool='')
-KEY_SINCE.update(freeze_patch_embed=False, moco_crops='shared', max_steps=0, max_eval=0)
+KEY_SINCE.update(freeze_patch_embed=False, moco_crops='shared', max_steps=0, max_eval=0, decode='workers')
 
 
 def cache_root(cache=None) -> Path:

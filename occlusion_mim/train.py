@@ -19,7 +19,7 @@ from .core import check_choice, atomic_torch_save, atomic_write_text, write_mani
 from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
 from .data import unlabelled_folder, has_class_folders, check_images
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
-from .augment import CropFlip
+from .augment import CropFlip, DeviceCropFlip, EncodedBatch
 from occlusion_mim.models import (
     create_model,
     parse_model_name,
@@ -96,6 +96,9 @@ class TrainConfig:
     crop_min: float = 0.0
     # an unreadable image in a --data folder: 'error' (before training, naming it), 'skip' (left out, counted)
     on_corrupt: str = 'error'
+    # where a --data folder's images are decoded and cropped: 'workers' (PIL, in the DataLoader workers) or
+    # 'device' (the workers read the files; each batch is decoded, cropped and resized on the training device)
+    decode: str = 'workers'
     precision: str = 'auto'  # 'auto', 'bf16', 'fp16', 'fp32'
     # torch.compile the forward (long runs; the first step compiles; falls back to eager if the compiler
     # fails)
@@ -188,6 +191,14 @@ def _check_recipe_options(c: TrainConfig, method: str) -> TrainConfig:
     if not (c.beta2 == 0 or 0 < c.beta2 < 1):
         raise ValueError(f"--beta2={c.beta2!r} must be in (0, 1), or 0 for the mode's default")
     check_choice('pool', c.pool, ['', 'mean', 'cls'])
+    check_choice('decode', c.decode, ['workers', 'device'])
+    if c.decode == 'device' and (c.data in EMBEDDED or c.data.startswith(('photos:', 'images:'))):
+        raise ValueError(f"--decode device reads the image files of a --data folder, not --data {c.data}")
+    if c.decode == 'device' and (c.auto_augment or c.reprob or c.moco_crops == 'original'):
+        raise ValueError(
+            "--decode device makes the shared crop + flip on the device; with --auto-augment, --reprob or "
+            "--moco-crops original decode in the workers (--decode workers)"
+        )
     check_choice('moco_crops', c.moco_crops, ['shared', 'original'])
     if c.moco_crops != 'shared' and (c.mode != 'pretrain' or method != 'mocov3'):
         raise ValueError(
@@ -226,10 +237,13 @@ HOLDOUT = 0.1  # a class folder without train/val splits: this fraction of each 
 
 
 def _train_transform(c: TrainConfig, img_size: int):
-    """The shared crop + flip, uint8 out of the workers (the loop makes floats on the device); with
+    """The shared crop + flip, uint8 out of the workers (the loop makes floats on the device; with `--decode
+    device` the workers only read the files, `DeviceCropFlip`); with
     `--auto-augment` / `--reprob` timm's fine-tuning pipeline (`TimmTrainTransform`); with `--moco-crops
     original` MoCo v3's two crops of the original image (`TwoCrops`)."""
     crop_min = c.crop_min or (0.2 if c.mode == 'pretrain' else 0.08)
+    if c.decode == 'device':
+        return DeviceCropFlip(img_size, scale=(crop_min, 1.0), as_float=False)
     if c.auto_augment or c.reprob:
         return TimmTrainTransform(img_size, (crop_min, 1.0), c.auto_augment, c.reprob)
     if c.moco_crops == 'original':
@@ -1302,7 +1316,8 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
     c = s.c
     rows, t0, seen, last = [], time.perf_counter(), 0, {}
     for b, (x, y) in enumerate(loader, start=s.start):
-        x = to_float(x.to(s.device, non_blocking=True))  # uint8 -> float on the device
+        x = x.decode(s.device) if isinstance(x, EncodedBatch) else x.to(s.device, non_blocking=True)
+        x = to_float(x)  # uint8 -> float on the device
         y = y.to(s.device, non_blocking=True)
         lr = _set_lr(s, b - b % c.accum_iter)  # the step's lr, from its first micro-batch (as MAE)
         loss = train_step(s, x, y, b)
@@ -1382,6 +1397,7 @@ def _loader(s: TrainState):
         num_workers=c.num_workers,
         pin_memory=s.device.type == 'cuda',
         persistent_workers=c.num_workers > 0,  # workers start once a run, not once an epoch
+        collate_fn=getattr(getattr(s.data, 'transform', None), 'collate', None),  # `--decode device`
     )
     return sampler, loader
 
