@@ -170,12 +170,37 @@ def _kill(pids: list[int], timeout: float = 15) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def stop(root) -> None:
-    "Stop exactly the daemons that `start(root)` started (their pids from `root / 'pids'`)."
-    f = Path(root) / 'pids'
-    if f.exists():
-        _kill([int(p) for p in f.read_text().split()])
-        f.unlink()
+def _step_daemons(conf: Path) -> list[int]:
+    "The slurmstepd processes of the cluster whose configuration is `conf` (from their environment)."
+    pids = []
+    for d in Path('/proc').iterdir():
+        try:
+            if d.name.isdigit() and (d / 'comm').read_text().strip() == 'slurmstepd':
+                if f'SLURM_CONF={conf}'.encode() in (d / 'environ').read_bytes().split(b'\0'):
+                    pids.append(int(d.name))
+        except OSError:
+            continue
+    return pids
+
+
+def stop(root, drain: float = 15) -> None:
+    """Stop exactly what `start(root)` started: wait up to `drain` seconds for its jobs to end, stop its
+    daemons (their pids from `root / 'pids'`), then any job-step daemon (slurmstepd) of this cluster that
+    outlived them."""
+    root = Path(root).resolve()
+    f, conf = root / 'pids', root / 'slurm.conf'
+    if not f.exists():
+        return
+    env = dict(os.environ, SLURM_CONF=str(conf), PATH=os.environ.get('PATH', '') + ':/usr/sbin:/sbin')
+    t = time.time()
+    while time.time() - t < drain:
+        r = subprocess.run(['squeue', '-h', '-o', '%i'], env=env, capture_output=True, text=True, check=False)
+        if r.returncode or not r.stdout.strip():
+            break
+        time.sleep(0.5)
+    _kill([int(p) for p in f.read_text().split()])
+    _kill(_step_daemons(conf), timeout=5)
+    f.unlink()
 
 
 if __name__ == '__main__':

@@ -59,6 +59,8 @@ def slurm(tmp_path_factory):
         yield root
     finally:
         local_slurm.stop(root)
+        left = local_slurm._step_daemons(Path(env['SLURM_CONF']))
+        assert not left, f'slurmstepd processes of the test cluster outlived it: {left}'
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
