@@ -93,10 +93,9 @@ class TrainJob:
             submitit.helpers.TorchDistributedEnvironment().export(
                 set_cuda_visible_devices=False, overwrite=True
             )
+            # SLURM bound one GPU to this task (--gpus-per-task, --gpu-bind): it is cuda:0
             if torch.cuda.is_available() and torch.cuda.device_count() == 1:
-                os.environ['LOCAL_RANK'] = (
-                    '0'  # SLURM bound one GPU to this task (--gpus-per-task, --gpu-bind)
-                )
+                os.environ['LOCAL_RANK'] = '0'
         requeue = signal.getsignal(signal.SIGUSR2)  # submitit's checkpoint-and-requeue handler
         for s in STOP_SIGNALS:
             signal.signal(s, request_stop)
