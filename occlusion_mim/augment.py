@@ -15,10 +15,11 @@ from .core import check_ratio, check_range, check_choice, make_generator
 from .data import to_float, normalize, denormalize
 
 # %% auto #0
-__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'EncodedBatch',
-           'DeviceCropFlip', 'random_masking', 'patch_noise', 'blacken_patches', 'PatchMask', 'CutMixPaste', 'gray',
-           'adjust_brightness', 'adjust_contrast', 'adjust_saturation', 'adjust_hue', 'color_stage', 'color_group',
-           'color_group_into', 'ColorAugment', 'parse_augmentations', 'SourceTransform', 'make_views', 'TwoViews']
+__all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'resize_weights',
+           'crop_flip_batch', 'EncodedBatch', 'DeviceCropFlip', 'random_masking', 'patch_noise', 'blacken_patches',
+           'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness', 'adjust_contrast', 'adjust_saturation',
+           'adjust_hue', 'color_stage', 'color_group', 'color_group_into', 'ColorAugment', 'parse_augmentations',
+           'SourceTransform', 'make_views', 'TwoViews']
 
 # %% ../nbs/02_augment.ipynb #8417600b
 def check_images(
@@ -106,11 +107,11 @@ class CropFlip:
         generator: torch.Generator | None = None,
     ):
         H, W = (img.height, img.width) if hasattr(img, 'height') else img.shape[-2:]
-        t, l, h, w = random_resized_crop_params(H, W, self.scale, self.ratio, generator)
+        t, l, h, w, flip = self.draw(H, W, generator)
         out = TF.resized_crop(
             img, t, l, h, w, [self.size, self.size], interpolation=self.interpolation, antialias=True
         )
-        if torch.rand(1, generator=generator).item() < self.flip_p:
+        if flip:
             out = TF.horizontal_flip(out)
         if not isinstance(out, torch.Tensor):
             out = TF.pil_to_tensor(out)
@@ -118,9 +119,56 @@ class CropFlip:
             return out.clamp(0, 1)
         return to_float(out) if self.as_float else out
 
+    def draw(self, height: int, width: int, generator=None) -> tuple[int, int, int, int, bool]:
+        "The crop `(top, left, h, w)` and the flip of one image of `height` x `width`, drawn from `generator`."
+        t, l, h, w = random_resized_crop_params(height, width, self.scale, self.ratio, generator)
+        return t, l, h, w, torch.rand(1, generator=generator).item() < self.flip_p
+
     def __repr__(self):
         ratio = tuple(round(r, 4) for r in self.ratio)
         return f"CropFlip(size={self.size}, scale={self.scale}, ratio={ratio}, flip_p={self.flip_p})"
+
+# %% ../nbs/02_augment.ipynb #0d3e3a92
+def _bicubic(t: torch.Tensor, a: float = -0.5) -> torch.Tensor:
+    "Keys' cubic convolution kernel (PIL's and torchvision's antialiased bicubic: a = -0.5)."
+    t = t.abs()
+    near = ((a + 2) * t - (a + 3)) * t * t + 1
+    far = (((t - 5) * t + 8) * t - 4) * a
+    return torch.where(t <= 1, near, torch.where(t < 2, far, torch.zeros_like(t)))
+
+
+def resize_weights(
+    start: torch.Tensor,  # (N,) first input pixel of each crop along the axis
+    length: torch.Tensor,  # (N,) the crop's length along the axis, in input pixels
+    out_size: int,  # output pixels along the axis
+    in_size: int,  # input pixels along the axis
+) -> torch.Tensor:
+    "(N, out_size, in_size) weights that resize each crop of an axis to `out_size` pixels, as PIL's bicubic."
+    start, length = start.double()[:, None, None], length.double()[:, None, None]
+    scale = length / out_size
+    centre = start + (torch.arange(out_size, dtype=torch.float64)[:, None] + 0.5) * scale  # (N, out, 1)
+    pos = torch.arange(in_size, dtype=torch.float64) + 0.5  # input pixel centres
+    k = _bicubic((pos - centre) / scale.clamp(min=1)) * ((pos > start) & (pos < start + length))
+    return (k / k.sum(-1, keepdim=True)).float()
+
+
+# %% ../nbs/02_augment.ipynb #db32e871
+def crop_flip_batch(
+    images: torch.Tensor,  # (N, 3, H, W) uint8 or float
+    boxes: torch.Tensor,  # (N, 5): top, left, height, width, flip (0 / 1), as `CropFlip.draw` gives
+    size: int,  # output height and width
+) -> torch.Tensor:
+    "Crop, resize (antialiased bicubic) and flip every image of a batch at once: (N, 3, size, size)."
+    t, l, h, w, flip = boxes.long().unbind(1)
+    rows = resize_weights(t, h, size, images.shape[-2])  # (N, size, H)
+    cols = resize_weights(l, w, size, images.shape[-1])  # (N, size, W)
+    cols = torch.where(flip.bool()[:, None, None], cols.flip(1), cols)
+    x = images.float() @ cols[:, None].transpose(-1, -2)  # (N, 3, H, size): the horizontal pass
+    if images.dtype == torch.uint8:
+        x = x.round().clamp(0, 255)
+    x = rows[:, None] @ x  # (N, 3, size, size)
+    return x.round().clamp(0, 255).to(torch.uint8) if images.dtype == torch.uint8 else x
+
 
 # %% ../nbs/02_augment.ipynb #5cf39394
 class EncodedBatch:
@@ -188,8 +236,7 @@ class DeviceCropFlip(CropFlip):
 
         with Image.open(path) as im:  # the header only: no pixels are decoded here
             W, H = im.size
-        t, l, h, w = random_resized_crop_params(H, W, self.scale, self.ratio, generator)
-        flip = torch.rand(1, generator=generator).item() < self.flip_p
+        t, l, h, w, flip = self.draw(H, W, generator)
         data = torch.frombuffer(bytearray(Path(path).read_bytes()), dtype=torch.uint8)
         return data, torch.tensor([t, l, h, w, int(flip)]), str(path)
 

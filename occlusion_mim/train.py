@@ -19,7 +19,7 @@ from .core import check_choice, atomic_torch_save, atomic_write_text, write_mani
 from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
 from .data import unlabelled_folder, has_class_folders, check_images
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
-from .augment import CropFlip, DeviceCropFlip, EncodedBatch
+from .augment import CropFlip, DeviceCropFlip, EncodedBatch, crop_flip_batch
 from occlusion_mim.models import (
     create_model,
     parse_model_name,
@@ -38,8 +38,8 @@ __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRI
            'file_sha256', 'nonfinite_tensors', 'save_checkpoint', 'load_checkpoint', 'load_latest_checkpoint',
            'resolve_device', 'NonFiniteLoss', 'Preempted', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch',
            'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
-           'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch', 'train',
-           'field_help', 'main']
+           'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch',
+           'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -543,18 +543,14 @@ def make_optimizer(
 
 
 def resolve_precision(precision: str, device) -> str:
-    "'auto' -> 'bf16' where the hardware computes in bf16, 'fp16' on older GPUs, else 'fp32'; others checked."
+    """'auto' -> 'bf16' on GPUs that compute in bf16, 'fp16' on older GPUs, 'fp32' on CPUs (every CPU then gives
+    the same numbers); the others are checked and kept."""
     check_choice('precision', precision, ['auto', 'bf16', 'fp16', 'fp32'])
     if precision != 'auto':
         return precision
     dev = torch.device(device)
     if dev.type == 'cuda':
         return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    if dev.type == 'cpu':
-        try:
-            return 'bf16' if torch.ops.mkldnn._is_mkldnn_bf16_supported() else 'fp32'
-        except (AttributeError, RuntimeError):
-            return 'fp32'
     return 'fp32'
 
 
@@ -1384,13 +1380,78 @@ def end_epoch(s: TrainState, ran: dict) -> dict:
     checkpoint(s, 0)
     return {k: ran[k] for k in ('loss', 'lr') if k in ran} | ev
 
+# %% ../nbs/05_train.ipynb #6c0c715b
+def working_copy(
+    img,  # a PIL image
+    short_side: int,  # the shorter side it needs at most
+) -> torch.Tensor:
+    "`img` as a uint8 (3, H, W) tensor, shrunk (antialiased bicubic) to `short_side` if its shorter side is longer."
+    from PIL import Image
+
+    w, h = img.size
+    if min(w, h) > short_side:
+        f = short_side / min(w, h)
+        img = img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.BICUBIC)
+    return torch.from_numpy(np.asarray(img.convert('RGB')).copy()).permute(2, 0, 1).contiguous()
+
+
+class TensorBatches:
+    """The batches of an in-memory set (`ShapesTextures`, `RepeatedImages`) under `sampler`, each cropped and
+    flipped at once by `crop`; iterable once per epoch, as a DataLoader."""
+
+    def __init__(self, data, crop: CropFlip, sampler: EpochBatches):
+        self.crop, self.sampler, self.seed = crop, sampler, data.seed
+        if isinstance(data, ShapesTextures):
+            self.stack, self.labels = data.tensors()  # every image rendered once
+            self.sources = None
+        else:  # a few images: sample i is image i % n
+            side = math.ceil(2 * crop.size / math.sqrt(max(crop.scale[0], 1e-2)))
+            self.sources = [working_copy(im, side) for im in data.images]
+            self.labels = torch.arange(len(data)) % len(self.sources)
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def batch(self, epoch: int, idx: list) -> tuple[torch.Tensor, torch.Tensor]:
+        "The cropped uint8 images `(N, 3, size, size)` of samples `idx` in `epoch`, and their labels."
+        gens = [torch.Generator().manual_seed(sample_seed(self.seed, epoch, i)) for i in idx]
+        if self.sources is None:
+            H, W = self.stack.shape[-2:]
+            boxes = torch.tensor([self.crop.draw(H, W, g) for g in gens])
+            return crop_flip_batch(self.stack[idx], boxes, self.crop.size), self.labels[idx]
+        which = [i % len(self.sources) for i in idx]
+        boxes = torch.tensor([self.crop.draw(*self.sources[k].shape[-2:], g) for k, g in zip(which, gens)])
+        out = torch.empty(len(idx), 3, self.crop.size, self.crop.size, dtype=torch.uint8)
+        for k in sorted(set(which)):
+            rows = torch.tensor([j for j, w in enumerate(which) if w == k])
+            img = self.sources[k].expand(len(rows), -1, -1, -1)
+            out[rows] = crop_flip_batch(img, boxes[rows], self.crop.size)
+        return out, self.labels[idx]
+
+    def __iter__(self):
+        for keys in self.sampler:
+            yield self.batch(keys[0][0], [i for _, i in keys])
+
+
+def in_memory(data) -> bool:
+    "Whether `data` is served by `TensorBatches`: the shapes or a few images, with the plain `CropFlip`."
+    from torchvision.transforms import v2
+
+    tf = getattr(data, 'transform', None)
+    plain = type(tf) is CropFlip and tf.interpolation == v2.InterpolationMode.BICUBIC
+    return plain and isinstance(data, (ShapesTextures, RepeatedImages))
+
+
 # %% ../nbs/05_train.ipynb #b21e0333
 def _loader(s: TrainState):
-    "One DataLoader for the whole run: persistent workers, the epoch carried in each index (`EpochIndexed`)."
+    """One loader for the whole run: `TensorBatches` for an in-memory set, else a DataLoader with persistent
+    workers, the epoch carried in each index (`EpochIndexed`)."""
     c = s.c
     sampler = EpochBatches(
         len(s.data), c.batch_size, c.seed, s.epoch, s.rank, s.world, s.start, multiple_of=c.accum_iter
     )
+    if in_memory(s.data):
+        return sampler, TensorBatches(s.data, s.data.transform, sampler)
     loader = torch.utils.data.DataLoader(
         EpochIndexed(s.data),
         batch_sampler=sampler,
