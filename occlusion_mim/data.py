@@ -106,17 +106,23 @@ def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.
 
 
 class EvalTransform:
-    """Resize the short side to size / 0.875, centre-crop `size`; float tensor in [0, 1] (uint8 with
+    """Resize the short side to size / `crop_pct`, centre-crop `size`; float tensor in [0, 1] (uint8 with
     `as_float=False`)."""
 
-    def __init__(self, size: int, as_float: bool = True):
-        self.size = size
-        self.as_float = as_float
+    def __init__(
+        self,
+        size: int,
+        as_float: bool = True,
+        # the centre crop's share of the short side: ImageNet's 0.875 for photos; 1.0 (the whole image) for
+        # generated images rendered at the model's size and already framed
+        crop_pct: float = 0.875,
+    ):
+        self.size, self.as_float, self.crop_pct = size, as_float, float(crop_pct)
 
     def __call__(self, img):
         from torchvision.transforms.v2 import functional as TF
 
-        img = TF.resize(img, int(round(self.size / 0.875)), antialias=True)
+        img = TF.resize(img, int(round(self.size / self.crop_pct)), antialias=True)
         img = TF.center_crop(img, [self.size, self.size])
         out = TF.pil_to_tensor(img) if not isinstance(img, torch.Tensor) else img
         return to_float(out) if self.as_float else out

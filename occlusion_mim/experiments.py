@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from .core import output_dir, atomic_write_text, check_choice, git_revision
 from .train import TrainConfig, train, check_config, build_model, load_checkpoint
-from .train import CheckpointCorrupt
+from .train import CheckpointCorrupt, resolve_precision, resolve_device
 from .data import EvalTransform, SHAPES
 from .models import parse_model_name, ARCHS
 
@@ -21,13 +21,13 @@ from .models import parse_model_name, ARCHS
 __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS',
            'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'VERDICTS',
            'PROBES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'data_fingerprint',
-           'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'step_rates', 'plan_row', 'plan_table',
-           'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images',
-           'pretrain_config', 'finetune_config', 'supervised_config', 'smoke_recipe', 'recipe_values', 'recipe_table',
-           'recipe_markdown', 'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se',
-           'diff_interval', 'judge', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 'claim_c5',
-           't975', 'combine_seeds', 'claims_table', 'claims_markdown', 'top1_interval', 'protocol_probe',
-           'save_outputs']
+           'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'step_rates', 'plan_row',
+           'plan_table', 'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun',
+           'few_images', 'pretrain_config', 'finetune_config', 'supervised_config', 'with_shapes', 'smoke_recipe',
+           'recipe_values', 'recipe_table', 'recipe_markdown', 'verdict', 'combine', 'condition', 'mean_cka', 'slope',
+           'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'judge', 'untested_claim', 'claim_c1', 'claim_c2',
+           'claim_c3', 'claim_c4', 'claim_c5', 't975', 'combine_seeds', 'claims_table', 'claims_markdown',
+           'top1_interval', 'protocol_probe', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -93,6 +93,7 @@ def check_data_root(name: str, path) -> str:
 
 # %% ../nbs/08_experiments.ipynb #f59461a2
 NOT_DEFINING = ('out', 'quiet', 'num_workers', 'log_every', 'save_every', 'device', 'precision', 'compile')
+# the precision is in the key as it resolves (`key_precision`), not as written: 'auto' is fp32 on a CPU
 # options added after runs were cached: in the key only when not default
 KEY_SINCE = dict(on_corrupt='error', total_batch=0, beta2=0.0, auto_augment='', reprob=0.0, pool='')
 KEY_SINCE.update(freeze_patch_embed=False, moco_crops='shared', max_steps=0, max_eval=0, decode='workers')
@@ -153,13 +154,21 @@ def data_fingerprint(data: str) -> str | None:
     return h.hexdigest()[:16]
 
 
+def key_precision(c: TrainConfig) -> str:
+    """The precision run `c` trains in, as its key records it: 'fp32', 'bf16' or 'fp16' ('auto' resolved for the
+    device `c` names: fp32 on a CPU, bf16 or fp16 on a GPU)."""
+    return resolve_precision(c.precision, resolve_device(c.device))
+
+
 def run_key(c: TrainConfig, planned=()) -> str:
-    """A 12-hex-digit hash of everything in `c` that defines the trained model, and of what its data folder
-    holds (`data_fingerprint`). `planned`: names of runs not trained yet (a plan) that `c.init` may name."""
+    """A 12-hex-digit hash of everything in `c` that defines the trained model (its precision included, as it
+    resolves), and of what its data folder holds (`data_fingerprint`). `planned`: names of runs not trained
+    yet (a plan) that `c.init` may name."""
     d = {k: v for k, v in dataclasses.asdict(c).items() if k not in NOT_DEFINING}
     for k, default in KEY_SINCE.items():
         if d.get(k) == default:
             d.pop(k)  # an option added later, at its default: the runs cached before it keep their key
+    d['precision'] = key_precision(c)  # bf16 and fp32 runs are different runs
     fp = data_fingerprint(c.data)
     if fp is not None:
         d['data_fingerprint'] = fp  # other images in the same folder: another run
@@ -191,6 +200,11 @@ class Run:
     @property
     def top1(self) -> float | None:
         return self.result.get('val_top1')
+
+    @property
+    def precision(self) -> str | None:
+        "The precision the run trained in (run.json's `precision_used`)."
+        return json.loads((self.path / 'run.json').read_text())['params'].get('precision_used')
 
     @property
     def classes(self) -> list[str]:
@@ -401,7 +415,8 @@ def eval_images(
     if data == 'shapes':
         from occlusion_mim.data import ShapesTextures
 
-        ds = ShapesTextures(math.ceil(n / 10), size, seed=seed, split='val', transform=EvalTransform(size))
+        tf = EvalTransform(size, crop_pct=1.0)  # rendered at the model's size and framed: as they are
+        ds = ShapesTextures(math.ceil(n / 10), size, seed=seed, split='val', transform=tf)
         return torch.stack([ds[i][0] for i in range(n)])
     from occlusion_mim.data import image_folder
 
@@ -425,7 +440,7 @@ def untrained_model(arch: str, seed: int = 0, device='cpu'):
 
 
 def baselines_cka(
-    arch: str,  # an `ARCHS` name, e.g. the recipe's 'vit_micro_patch4'
+    arch: str,  # an `ARCHS` name, e.g. the default recipe's 'vit_mini_patch4'
     images,  # the evaluation images, as given to `masked_vs_full_cka`
     seed: int = 0,  # the mask seed and the untrained encoder's initialisation
     ci: int = CI_GROUPS,  # jackknife groups (0: no intervals)
@@ -474,7 +489,7 @@ def heldout_top1(
         return run.top1, len(build_data(c, size, train=False))
     k = len(ShapesTextures(1, size).classes)
     ds = ShapesTextures(
-        math.ceil(n_images / k), size, seed=c.seed, split='val', transform=EvalTransform(size, False)
+        math.ceil(n_images / k), size, seed=c.seed, split='val', transform=EvalTransform(size, False, 1.0)
     )
     return evaluate(run.model(device), ds, batch_size, torch.device(device))['val_top1'], len(ds)
 
@@ -484,29 +499,37 @@ from .data import IMAGENET_TRAIN_SIZE
 
 RECIPES = {
     'default': dict(
-        arch='vit_micro_patch4',
+        arch='vit_mini_patch4',
         few_images='photos',
         full_data='shapes',
-        full_epochs=4,
+        full_epochs=1,  # one pass over the 60,000 generated shapes
         cka_images=500,
         strong_aug='cutmix+color',
-        pretrain=dict(batch_size=64, blr=1e-3, epoch_length=1024, n_per_class=200, num_workers=0),
-        warmup_frac=0.05,
-        finetune=dict(
-            batch_size=64,
-            blr=4e-3,
-            layer_decay=0.75,
-            warmup_epochs=0.5,
-            crop_min=0.9,
-            epochs=5,
-            eval_every=5,
-            n_per_class=200,
-            num_workers=0,
+        # fp32 on every CPU: the same numbers whatever the machine (bf16 on a CPU depends on its hardware)
+        pretrain=dict(
+            batch_size=64, blr=1e-3, epoch_length=1024, n_per_class=6000, num_workers=0, precision='fp32'
         ),
-        # the supervised baseline: the fine-tuning recipe from a random initialisation, without layer decay
+        warmup_frac=0.05,
+        # 60,000 shapes seen once, batch 32, lr 1.5e-3: the cheapest measured recipe whose classifiers
+        # learn (benchmarks/default_recipe.py); no layer decay in a 3-block encoder, so the supervised
+        # baseline (the same recipe from a random initialisation) is fig2's from-scratch run
+        finetune=dict(
+            batch_size=32,
+            blr=1.2e-2,
+            layer_decay=1.0,
+            warmup_epochs=0.2,
+            crop_min=0.9,
+            epochs=1,
+            eval_every=1,
+            n_per_class=6000,
+            num_workers=0,
+            precision='fp32',
+        ),
         supervised=dict(layer_decay=1.0),
+        seeds=3,  # fig2, fig3, fig4: every training repeated for 3 seeds; the claims hold their spread
     ),
     'paper': dict(
+        seeds=1,
         arch='vit_small_patch16',
         few_images=None,
         full_data=None,
@@ -672,6 +695,19 @@ def supervised_config(recipe: dict, data: str, seed: int = 0, device: str = 'aut
 
 
 SMOKE = dict(total_batch=8, batch_size=4, max_steps=2, max_eval=64, num_workers=0)  # every smoke training
+
+
+def with_shapes(recipe: dict, n_per_class: int | None = None) -> dict:
+    """`recipe` with `n_per_class` generated shapes per class in its full-set pretraining and fine-tuning (None:
+    as it is); a notebook's `n_per_class` parameter (a quick run, the tests)."""
+    if n_per_class is None:
+        return recipe
+    if int(n_per_class) < 1:
+        raise ValueError(f"n_per_class={n_per_class!r} must be at least 1")
+    r = copy.deepcopy(recipe)
+    for part in ('pretrain', 'finetune'):
+        r[part]['n_per_class'] = int(n_per_class)
+    return r
 
 
 def smoke_recipe(recipe: dict) -> dict:

@@ -954,6 +954,9 @@ ARCHS = {
     'vit_nano_patch8': dict(
         img_size=32, patch_size=8, embed_dim=64, depth=2, num_heads=2
     ),  # tests: 32 px, 16 tokens
+    'vit_mini_patch4': dict(
+        img_size=32, patch_size=4, embed_dim=64, depth=3, num_heads=4
+    ),  # the default preset: 32 px, 64 tokens (08_experiments says why)
 }
 _PAPER_HEAD_SIZES = dict(
     decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256
@@ -971,6 +974,9 @@ HEAD_SIZES = {
     ),
     'vit_nano_patch8': dict(
         decoder_embed_dim=32, decoder_depth=1, decoder_num_heads=2, mlp_dim=64, proj_dim=32
+    ),
+    'vit_mini_patch4': dict(
+        decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=4, mlp_dim=256, proj_dim=64
     ),
 }
 HEADS = HEAD_SIZES  # the earlier name, kept for scripts that import it

@@ -31,15 +31,15 @@ from occlusion_mim.models import (
 from .checkpoints import load_pretrained, read_weights, CheckpointError
 
 # %% auto #0
-__all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRIC_COLUMNS', 'RESUMABLE', 'TrainConfig',
-           'check_config', 'check_auto_augment', 'build_data', 'TimmTrainTransform', 'TwoCrops', 'EpochBatches',
-           'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups', 'make_optimizer',
-           'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state', 'CheckpointCorrupt',
-           'file_sha256', 'nonfinite_tensors', 'save_checkpoint', 'load_checkpoint', 'load_latest_checkpoint',
-           'resolve_device', 'NonFiniteLoss', 'Preempted', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch',
-           'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
-           'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch',
-           'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help', 'main']
+__all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRIC_COLUMNS', 'RESUMABLE',
+           'TrainConfig', 'check_config', 'check_auto_augment', 'build_data', 'TimmTrainTransform', 'TwoCrops',
+           'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups',
+           'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state',
+           'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint', 'load_checkpoint',
+           'load_latest_checkpoint', 'resolve_device', 'NonFiniteLoss', 'Preempted', 'request_stop', 'evaluate',
+           'TrainState', 'resolve_batch', 'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore',
+           'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped',
+           'train_epoch', 'end_epoch', 'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -234,6 +234,7 @@ def check_auto_augment(policy: str) -> str:
 # %% ../nbs/05_train.ipynb #41907c00
 EMBEDDED = ('shapes', 'photos', 'photos:N', 'images:FOLDER (a few-image set from your files)')
 HOLDOUT = 0.1  # a class folder without train/val splits: this fraction of each class validates
+SHAPES_VAL = 200  # generated shapes: validation images per class, at most (a quarter of the training images)
 
 
 def _train_transform(c: TrainConfig, img_size: int):
@@ -274,10 +275,12 @@ def _few_images(c: TrainConfig, tf):
 
 def build_data(c: TrainConfig, img_size: int, train: bool = True):
     "The dataset `--data` names, with the shared crop + flip (train) or the evaluation transform."
-    tf = _train_transform(c, img_size) if train else EvalTransform(img_size, as_float=False)
     d = c.data
+    # the generated shapes are rendered at the model's size and framed: evaluated as they are
+    framed = dict(crop_pct=1.0) if d == 'shapes' else {}
+    tf = _train_transform(c, img_size) if train else EvalTransform(img_size, as_float=False, **framed)
     if d == 'shapes':
-        n = c.n_per_class if train else max(10, c.n_per_class // 4)
+        n = c.n_per_class if train else max(10, min(SHAPES_VAL, c.n_per_class // 4))
         return ShapesTextures(n, img_size, seed=c.seed, split='train' if train else 'val', transform=tf)
     if d == 'photos' or d.startswith(('photos:', 'images:')):
         return _few_images(c, tf)

@@ -20,13 +20,26 @@ TINY = {
         epoch_length=64,
         ci=6,
         top1_images=200,
+        seeds=1,
+        n_per_class=20,
     ),
     'fig3.ipynb': dict(
-        epochs=[1, 2], finetune_epochs=1, cka_images=24, epoch_length=64, ci=6, top1_images=200
+        epochs=[1, 2],
+        finetune_epochs=1,
+        cka_images=24,
+        epoch_length=64,
+        ci=6,
+        top1_images=200,
+        seeds=1,
+        n_per_class=20,
     ),
-    'fig4.ipynb': dict(full_epochs=1, finetune_epochs=1, n_per_pair=1),
+    'fig4.ipynb': dict(full_epochs=1, finetune_epochs=1, n_per_pair=1, seeds=1, n_per_class=20),
     'tab_aug.ipynb': dict(
-        compositions='none;mask+cutmix+color', pretrain_epochs=1, finetune_epochs=1, top1_images=200
+        compositions='none;mask+cutmix+color',
+        pretrain_epochs=1,
+        finetune_epochs=1,
+        top1_images=200,
+        n_per_class=20,
     ),
 }
 CACHE = {}
