@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #b5a9d749
 from __future__ import annotations
-import os, re, json, zlib, warnings, difflib, collections
+import os, re, sys, json, zlib, warnings, difflib, collections
 from pathlib import Path
 from functools import lru_cache
 from importlib import resources
@@ -792,15 +792,36 @@ class ShapesTextures(Dataset):
     def set_epoch(self, epoch: int):
         self.epoch = int(epoch)
 
+    def _draw(self, i) -> np.ndarray:
+        c = self.classes[i % len(self.classes)]
+        rng = np.random.default_rng([self.seed, ('train', 'val').index(self.split), i])
+        return render_shape_texture(c, TEXTURE_OF[c], self.size, rng, **self.render_kw)
+
     def render(self, i) -> np.ndarray:
         if self._cache is not None and i in self._cache:
             return self._cache[i]
-        c = self.classes[i % len(self.classes)]
-        rng = np.random.default_rng([self.seed, ('train', 'val').index(self.split), i])
-        a = render_shape_texture(c, TEXTURE_OF[c], self.size, rng, **self.render_kw)
+        a = self._draw(i)
         if self._cache is not None:
             self._cache[i] = a
         return a
+
+    def render_all(self, processes: int | None = None, min_per_process: int = 2000):
+        """Render every image not rendered yet, in `processes` worker processes (default: one per CPU; forked,
+        on Linux, each with at least `min_per_process` images): the same images as `render`, a fraction of
+        the wait."""
+        todo = [i for i in range(len(self)) if self._cache is None or i not in self._cache]
+        n = min(processes or os.cpu_count() or 1, max(1, len(todo) // min_per_process))
+        if n < 2 or sys.platform != 'linux' or self._cache is None:
+            return [self.render(i) for i in todo]
+        import multiprocessing
+
+        chunks = [todo[k::n] for k in range(n)]
+        with multiprocessing.get_context('fork').Pool(n) as pool:
+            for idx, imgs in zip(chunks, pool.map(self._draw_many, chunks)):
+                self._cache.update(zip(idx, imgs))
+
+    def _draw_many(self, idx: list) -> list:
+        return [self._draw(i) for i in idx]
 
     def __getitem__(self, i):
         if not -len(self) <= i < len(self):
@@ -811,6 +832,8 @@ class ShapesTextures(Dataset):
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         "The whole set as a uint8 tensor (N, 3, H, W) and labels (N,), for fast in-memory training."
+        if self._cache is not None:
+            self.render_all()
         x = (
             torch.from_numpy(np.stack([self.render(i) for i in range(len(self))]))
             .permute(0, 3, 1, 2)
