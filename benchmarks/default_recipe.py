@@ -1,6 +1,6 @@
-"""Held-out top-1 against CPU seconds for candidate fine-tuning recipes of the `default` preset (issue 25): each
-candidate trains a classifier from scratch (the hardest start the preset's fine-tuning meets) through the real
-trainer, in fp32 on this machine's CPU, and is measured on 2,000 held-out generated shapes (the validation
+"""Held-out top-1 against CPU seconds for candidate fine-tuning recipes of the `default` preset (issue 25):
+each candidate trains a classifier from scratch (the hardest start the preset's fine-tuning meets) through the
+real trainer, in fp32 on this CPU, and is measured on 2,000 held-out generated shapes (the validation
 stream, rendered at the model's size and evaluated as rendered). Seconds are the trainer's wall time (the
 shapes rendered beforehand, as a notebook renders each set once for all its runs).
 

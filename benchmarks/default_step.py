@@ -8,7 +8,7 @@ and the share of this CPU's measured GEMM peak the step reaches (FLOPs of one fo
     git worktree add /tmp/before 463472a
     python benchmarks/default_step.py /tmp/before . [--steps 40] [--rounds 3] [--a-precision auto|fp32]
 
-`--a-precision`: A's precision (its own `auto`, which is bf16 on a CPU with native bf16, or fp32, the precision
+`--a-precision`: A's precision (its own `auto`: bf16 on a CPU with native bf16; or fp32, the precision
 B's recipe names): both are worth reading. Writes benchmarks/results/default_step.csv."""
 
 import argparse, json, os, statistics, subprocess, sys
@@ -47,7 +47,9 @@ model.train()
 n = 8
 size = model.encoder.img_size
 x = torch.rand(n, 3, size, size)
-kw = dict(labels=torch.zeros(n, dtype=torch.long)) if c.mode != 'pretrain' else dict(noise=torch.rand(n, model.encoder.num_patches))
+kw = dict(labels=torch.zeros(n, dtype=torch.long))
+if c.mode == 'pretrain':
+    kw = dict(noise=torch.rand(n, model.encoder.num_patches))
 from torch.utils.flop_counter import FlopCounterMode
 with FlopCounterMode(display=False) as fc:
     model(x, **kw).loss.backward()
@@ -113,7 +115,8 @@ def main(argv=None):
                     flush=True,
                 )
         print(
-            f"== {kind}: B/A {', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}x",
+            f"== {kind}: B/A {', '.join(f'{x:.2f}' for x in ratios)}; "
+            f"median {statistics.median(ratios):.2f}x",
             flush=True,
         )
     import pandas as pd

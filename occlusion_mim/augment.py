@@ -120,7 +120,7 @@ class CropFlip:
         return to_float(out) if self.as_float else out
 
     def draw(self, height: int, width: int, generator=None) -> tuple[int, int, int, int, bool]:
-        "The crop `(top, left, h, w)` and the flip of one image of `height` x `width`, drawn from `generator`."
+        "The crop `(top, left, h, w)` and the flip of an image of `height` x `width`, from `generator`."
         t, l, h, w = random_resized_crop_params(height, width, self.scale, self.ratio, generator)
         return t, l, h, w, torch.rand(1, generator=generator).item() < self.flip_p
 
@@ -137,6 +137,16 @@ def _bicubic(t: torch.Tensor, a: float = -0.5) -> torch.Tensor:
     return torch.where(t <= 1, near, torch.where(t < 2, far, torch.zeros_like(t)))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _axis_weights(start: int, length: int, out_size: int, in_size: int) -> torch.Tensor:
+    "(out_size, in_size) weights of one crop of an axis (a crop's weights are computed once, then reused)."
+    scale = length / out_size
+    centre = start + (torch.arange(out_size, dtype=torch.float64)[:, None] + 0.5) * scale  # (out, 1)
+    pos = torch.arange(in_size, dtype=torch.float64) + 0.5  # input pixel centres
+    k = _bicubic((pos - centre) / max(scale, 1.0)) * ((pos > start) & (pos < start + length))
+    return (k / k.sum(-1, keepdim=True)).float()
+
+
 def resize_weights(
     start: torch.Tensor,  # (N,) first input pixel of each crop along the axis
     length: torch.Tensor,  # (N,) the crop's length along the axis, in input pixels
@@ -144,13 +154,9 @@ def resize_weights(
     in_size: int,  # input pixels along the axis
 ) -> torch.Tensor:
     "(N, out_size, in_size) weights that resize each crop of an axis to `out_size` pixels, as PIL's bicubic."
-    start, length = start.double()[:, None, None], length.double()[:, None, None]
-    scale = length / out_size
-    centre = start + (torch.arange(out_size, dtype=torch.float64)[:, None] + 0.5) * scale  # (N, out, 1)
-    pos = torch.arange(in_size, dtype=torch.float64) + 0.5  # input pixel centres
-    k = _bicubic((pos - centre) / scale.clamp(min=1)) * ((pos > start) & (pos < start + length))
-    return (k / k.sum(-1, keepdim=True)).float()
-
+    return torch.stack(
+        [_axis_weights(s, n, out_size, in_size) for s, n in zip(start.tolist(), length.tolist())]
+    )
 
 # %% ../nbs/02_augment.ipynb #db32e871
 def crop_flip_batch(
@@ -168,7 +174,6 @@ def crop_flip_batch(
         x = x.round().clamp(0, 255)
     x = rows[:, None] @ x  # (N, 3, size, size)
     return x.round().clamp(0, 255).to(torch.uint8) if images.dtype == torch.uint8 else x
-
 
 # %% ../nbs/02_augment.ipynb #5cf39394
 class EncodedBatch:

@@ -155,8 +155,8 @@ def data_fingerprint(data: str) -> str | None:
 
 
 def key_precision(c: TrainConfig) -> str:
-    """The precision run `c` trains in, as its key records it: 'fp32', 'bf16' or 'fp16' ('auto' resolved for the
-    device `c` names: fp32 on a CPU, bf16 or fp16 on a GPU)."""
+    """The precision run `c` trains in, as its key records it: 'fp32', 'bf16' or 'fp16' ('auto' resolved for
+    the device `c` names: fp32 on a CPU, bf16 or fp16 on a GPU)."""
     return resolve_precision(c.precision, resolve_device(c.device))
 
 
@@ -698,8 +698,8 @@ SMOKE = dict(total_batch=8, batch_size=4, max_steps=2, max_eval=64, num_workers=
 
 
 def with_shapes(recipe: dict, n_per_class: int | None = None) -> dict:
-    """`recipe` with `n_per_class` generated shapes per class in its full-set pretraining and fine-tuning (None:
-    as it is); a notebook's `n_per_class` parameter (a quick run, the tests)."""
+    """`recipe` with `n_per_class` generated shapes per class in its full-set pretraining and fine-tuning
+    (None: as it is); a notebook's `n_per_class` parameter (a quick run, the tests)."""
     if n_per_class is None:
         return recipe
     if int(n_per_class) < 1:
@@ -1376,11 +1376,14 @@ def save_outputs(
     data: pd.DataFrame,  # the numbers behind it
     params: dict,  # resolved parameters
     extra: dict | None = None,  # more to record in the manifest (e.g. claims, timings)
+    runs=(),  # the trained runs behind the figure: their precisions are recorded (`precisions`)
 ) -> list[Path]:
-    "Save `<stem>.png`, `<stem>.pdf`, `<stem>.csv` and `manifest.json` into `out`."
+    """Save `<stem>.png`, `<stem>.pdf`, `<stem>.csv` and `manifest.json` into `out`; the manifest holds the
+    parameters, `extra` and the precisions the figure's runs trained in."""
     from occlusion_mim.core import save_figure, save_table, write_manifest
 
     paths = save_figure(fig, out, stem)
     paths.append(save_table(data, out / f'{stem}.csv'))
-    write_manifest(out / 'manifest.json', {**params, **(extra or {})})
+    precisions = sorted({r.precision for r in runs if getattr(r, 'precision', None)})
+    write_manifest(out / 'manifest.json', {**params, **(extra or {}), 'precisions': precisions})
     return paths + [out / 'manifest.json']

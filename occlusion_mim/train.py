@@ -546,8 +546,8 @@ def make_optimizer(
 
 
 def resolve_precision(precision: str, device) -> str:
-    """'auto' -> 'bf16' on GPUs that compute in bf16, 'fp16' on older GPUs, 'fp32' on CPUs (every CPU then gives
-    the same numbers); the others are checked and kept."""
+    """'auto' -> 'bf16' on GPUs that compute in bf16, 'fp16' on older GPUs, 'fp32' on CPUs (every CPU then
+    gives the same numbers); the others are checked and kept."""
     check_choice('precision', precision, ['auto', 'bf16', 'fp16', 'fp32'])
     if precision != 'auto':
         return precision
@@ -1388,7 +1388,7 @@ def working_copy(
     img,  # a PIL image
     short_side: int,  # the shorter side it needs at most
 ) -> torch.Tensor:
-    "`img` as a uint8 (3, H, W) tensor, shrunk (antialiased bicubic) to `short_side` if its shorter side is longer."
+    "`img` as a uint8 (3, H, W) tensor, shrunk (antialiased bicubic) to a short side of `short_side`."
     from PIL import Image
 
     w, h = img.size
@@ -1443,7 +1443,6 @@ def in_memory(data) -> bool:
     tf = getattr(data, 'transform', None)
     plain = type(tf) is CropFlip and tf.interpolation == v2.InterpolationMode.BICUBIC
     return plain and isinstance(data, (ShapesTextures, RepeatedImages))
-
 
 # %% ../nbs/05_train.ipynb #b21e0333
 def _loader(s: TrainState):

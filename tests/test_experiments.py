@@ -362,16 +362,15 @@ def run_all_plan(tmp_path, *args):
 
 def test_plan_lists_each_run_once_across_notebooks(tmp_path):
     "Fig. 2 and Fig. 4 share the full-set MAE and its fine-tuning: the plan lists them once, for both."
-    plan = run_all_plan(
-        tmp_path, '--only', 'fig2,fig4', '-p', 'full_epochs=1', '-p', 'finetune_epochs=1', '-p', 'methods=mae'
-    )
+    one = ('-p', 'full_epochs=1', '-p', 'finetune_epochs=1', '-p', 'methods=mae', '-p', 'seeds=1')
+    plan = run_all_plan(tmp_path, '--only', 'fig2,fig4', *one)
     runs = plan[plan.run != 'total']
     assert runs.run.is_unique
     shared = runs[runs.notebooks == 'fig2,fig4']
     assert sorted(shared['mode']) == ['finetune', 'pretrain']  # the full-set MAE and its fine-tuned model
-    assert len(runs) == 4  # + fig2's one-image MAE and its fine-tuning
+    assert len(runs) == 5  # + fig2's one-image MAE, its fine-tuning and the fine-tuning from scratch
     pt = runs[(runs['mode'] == 'pretrain') & (runs.data == 'shapes')].iloc[0]
-    assert (pt.steps, pt.images) == (2000 // 64, 2000 // 64 * 64)  # one epoch of the 2,000 shapes
+    assert (pt.steps, pt.images) == (60000 // 64, 60000 // 64 * 64)  # one epoch of the 60,000 shapes
     assert plan.iloc[-1].images == runs.images.sum()
 
 
