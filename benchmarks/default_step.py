@@ -23,12 +23,24 @@ from occlusion_mim.train import train, build_model
 from occlusion_mim.models import create_model, parse_model_name
 kind, steps, precision = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 R = RECIPES['default']
+from occlusion_mim.train import TrainConfig
+# the `*_same` kinds: one configuration (the default preset's before issue 25, in fp32) on both sides, so the
+# ratio is the code's alone and the losses can be compared step by step
+SAME = dict(model='vit_micro_patch4', batch_size=64, precision='fp32', device='cpu', crop_min=0.9)
 c = {
     'finetune': lambda: finetune_config(R, None, 'shapes', device='cpu'),
     'mae_photos': lambda: pretrain_config(R, 'mae', 'photos:10', 16, device='cpu'),
     'mae_shapes': lambda: pretrain_config(R, 'mae', 'shapes', device='cpu'),
+    'finetune_same': lambda: TrainConfig(mode='finetune', data='shapes', n_per_class=200, blr=4e-3, **SAME),
+    'mae_photos_same': lambda: TrainConfig(
+        mode='pretrain',
+        data='photos:10',
+        epoch_length=1024,
+        blr=1e-3,
+        **{**SAME, 'model': 'mae_vit_micro_patch4'},
+    ),
 }[kind]()
-over = dict(max_steps=steps, quiet=True, eval_every=10**6, epochs=max(c.epochs, 1000))
+over = dict(max_steps=steps, quiet=True, eval_every=10**6, epochs=max(c.epochs, 1000), log_every=1)
 if precision != 'recipe':
     over['precision'] = precision
 with tempfile.TemporaryDirectory() as d:
@@ -40,6 +52,7 @@ with tempfile.TemporaryDirectory() as d:
     train(c)
     m = pd.read_csv(f'{d}/metrics.csv')
     ips = float(m.images_per_s.iloc[-1])
+    losses = m.dropna(subset=['loss']).groupby('step').loss.first().tolist()
     used = json.loads(open(f'{d}/run.json').read())['params'].get('precision_used')
 # FLOPs of one training step's forward + backward, per image, and the GEMM peak in that precision
 model, _ = build_model(dataclasses.replace(c, init=''), 10, torch.device('cpu'))
@@ -61,8 +74,8 @@ t = time.perf_counter(); k = 20
 for _ in range(k): a @ b
 peak = 2 * 1024**3 * k / (time.perf_counter() - t)
 print(json.dumps(dict(kind=kind, model=c.model, batch=c.batch_size, precision=used, images_per_s=ips,
-                      gflop_per_image=flops / 1e9, peak_gflops=peak / 1e9, peak_share=ips * flops / peak,
-                      path=__import__('occlusion_mim').__file__)))
+                      losses=losses, gflop_per_image=flops / 1e9, peak_gflops=peak / 1e9,
+                      peak_share=ips * flops / peak, path=__import__('occlusion_mim').__file__)))
 '''
 
 
@@ -89,14 +102,19 @@ def main(argv=None):
     p.add_argument('--steps', type=int, default=40, help='optimiser steps a side runs per round')
     p.add_argument('--rounds', type=int, default=3)
     p.add_argument('--a-precision', default='auto', help="A's precision: 'auto' (its own default) or 'fp32'")
-    p.add_argument('--kinds', nargs='*', default=['finetune', 'mae_photos', 'mae_shapes'])
+    p.add_argument(
+        '--kinds',
+        nargs='*',
+        default=['finetune', 'mae_photos', 'mae_shapes', 'finetune_same', 'mae_photos_same'],
+        help="each side's own recipe (finetune, mae_photos, mae_shapes) or the same run on both (*_same)",
+    )
     p.add_argument('--out', default='benchmarks/results/default_step.csv')
     a = p.parse_args(argv)
     rows = []
     for kind in a.kinds:
         ratios = []
         for k in range(a.rounds):
-            ra = run(a.a, kind, a.steps, a.a_precision)
+            ra = run(a.a, kind, a.steps, 'recipe' if kind.endswith('_same') else a.a_precision)
             rb = run(a.b, kind, a.steps, 'recipe')
             ratios.append(rb['images_per_s'] / ra['images_per_s'])
             for side, r in (('A', ra), ('B', rb)):
@@ -105,7 +123,7 @@ def main(argv=None):
                         side=side,
                         round=k,
                         a_precision=a.a_precision,
-                        **{x: y for x, y in r.items() if x != 'path'},
+                        **{x: y for x, y in r.items() if x not in ('path', 'losses')},
                     )
                 )
                 print(
@@ -114,6 +132,10 @@ def main(argv=None):
                     f"{100 * r['peak_share']:.0f}% of the {r['peak_gflops']:.0f} GFLOP/s GEMM peak",
                     flush=True,
                 )
+        if kind.endswith('_same'):  # the same run on both sides: its losses, step by step
+            la, lb = ra['losses'], rb['losses']
+            worst = max(abs(x - y) for x, y in zip(la, lb))
+            print(f"== {kind}: {len(la)} steps, largest |loss A - loss B| {worst:.2e} (first {la[0]:.6f})")
         print(
             f"== {kind}: B/A {', '.join(f'{x:.2f}' for x in ratios)}; "
             f"median {statistics.median(ratios):.2f}x",
