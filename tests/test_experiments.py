@@ -1,7 +1,7 @@
 """Every experiment notebook runs through papermill with tiny parameters and writes its figure (PNG, PDF),
 its data (CSV) and a manifest outside nbs/; bad parameters stop it with a message naming them."""
 
-import json
+import json, re
 from pathlib import Path
 import pytest
 import papermill as pm
@@ -76,6 +76,34 @@ def run(nb, tmp_path, **params):
 def test_every_experiment_notebook_has_tiny_parameters():
     nbs = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if p.name.startswith(('fig', 'tab_')))
     assert nbs and set(nbs) <= set(TINY), f'add tiny parameters for {set(nbs) - set(TINY)}'
+
+
+@pytest.mark.parametrize('nb', sorted(TINY))
+def test_papermill_reads_every_parameter_and_its_help(nb):
+    "`papermill --help-notebook` lists each parameter with its help (a comment it cannot parse drops both)."
+    import ast
+
+    cells = json.loads((ROOT / 'nbs' / nb).read_text())['cells']
+    src = ''.join(next(c for c in cells if 'parameters' in c['metadata'].get('tags', []))['source'])
+    names = [n.target.id for n in ast.parse(src).body if isinstance(n, ast.AnnAssign)]
+    found = pm.inspect_notebook(str(ROOT / 'nbs' / nb))
+    assert list(found) == names, f'papermill reads {sorted(set(names) - set(found))} from {nb} as nothing'
+    assert all(p['help'] for p in found.values()), [k for k, p in found.items() if not p['help']]
+    # a help that names the presets' values ("None: the preset's (1 default, 100 paper)") names RECIPES' own
+    from occlusion_mim.experiments import RECIPES
+
+    where = dict(
+        full_epochs=lambda R: R['full_epochs'],
+        pretrain_epochs=lambda R: R['full_epochs'],
+        finetune_epochs=lambda R: R['finetune']['epochs'],
+        cka_images=lambda R: R['cka_images'],
+        seeds=lambda R: R['seeds'],
+    )
+    for k, p in found.items():
+        m = re.search(r"None: the preset's \(([\d,]+)(?: default)?, ([\d,]+)(?: paper)?\)", p['help'])
+        if m and k in where:
+            said = [int(x.replace(',', '')) for x in m.groups()]
+            assert said == [where[k](RECIPES[x]) for x in ('default', 'paper')], (nb, k, p['help'])
 
 
 @pytest.mark.parametrize('nb', sorted(TINY))
