@@ -143,7 +143,7 @@ def main(argv=None):
                 shutil.copy2(f, g / f.name)
             # the executed notebook, so a reader sees the figures and claims in JupyterLab without running it
             shutil.copy2(out / f"{r['notebook']}.ipynb", g / f"{r['notebook']}.ipynb")
-        pd.DataFrame(rows).to_csv(g / 'run_all.csv', index=False)
+        write_gallery_times(g / 'run_all.csv', pd.DataFrame(rows))
         claims = [r for f in sorted(g.glob('*_claims.csv')) for r in pd.read_csv(f).to_dict('records')]
         if claims:  # one table of what these runs say about C1-C5
             from occlusion_mim.experiments import claims_markdown
@@ -159,6 +159,16 @@ def main(argv=None):
         + (f"; FAILED: {failed}" if failed else '')
     )
     return 1 if failed else 0
+
+
+def write_gallery_times(path: Path, runs: pd.DataFrame):
+    "The gallery's run_all.csv: these runs' rows and (after an `--only` subset) the others' earlier rows."
+    if path.exists():
+        old = pd.read_csv(path)
+        runs = pd.concat([old[~old.notebook.isin(runs.notebook)], runs], ignore_index=True)
+    order = {n: i for i, n in enumerate(notebooks())}
+    runs = runs.sort_values('notebook', key=lambda s: s.map(order), kind='stable')
+    runs.to_csv(path, index=False)
 
 
 def write_plan(out: Path, names: list, failed: list) -> int:

@@ -244,6 +244,10 @@ def test_run_all_executes_and_collects(tmp_path):
     import subprocess, sys
 
     cache = tmp_path_factory_root(tmp_path) / 'shared_run_cache'
+    # an earlier gallery: a subset's run replaces its own rows of run_all.csv and keeps the others
+    (tmp_path / 'g').mkdir()
+    earlier = pd.DataFrame(dict(notebook=['fig3', 'fig4'], preset='default', seconds=[999.0, 12.5], ok=True))
+    earlier.to_csv(tmp_path / 'g' / 'run_all.csv', index=False)
     r = subprocess.run(
         [
             sys.executable,
@@ -286,6 +290,10 @@ def test_run_all_executes_and_collects(tmp_path):
     assert list(runs.notebook) == ['fig1', 'fig3'] and runs.ok.all()
     for f in ('fig1.png', 'fig3.png', 'claims.md', 'run_all.csv'):
         assert (tmp_path / 'g' / f).stat().st_size > 0, f
+    gallery_runs = pd.read_csv(tmp_path / 'g' / 'run_all.csv').set_index('notebook')
+    assert list(gallery_runs.index) == ['fig1', 'fig3', 'fig4']
+    assert gallery_runs.seconds['fig3'] == runs.set_index('notebook').seconds['fig3'] != 999.0
+    assert gallery_runs.seconds['fig4'] == 12.5
     # the executed notebooks sit next to the figures, with the figure and the claims in their outputs
     nb = json.loads((tmp_path / 'g' / 'fig3.ipynb').read_text())
     outputs = [o for c in nb['cells'] if c['cell_type'] == 'code' for o in c['outputs']]
