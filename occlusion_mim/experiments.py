@@ -440,7 +440,7 @@ def untrained_model(arch: str, seed: int = 0, device='cpu'):
 
 
 def baselines_cka(
-    arch: str,  # an `ARCHS` name, e.g. the default recipe's 'vit_mini_patch4'
+    arch: str,  # an `ARCHS` name, e.g. the default recipe's 'vit_mini2_patch4'
     images,  # the evaluation images, as given to `masked_vs_full_cka`
     seed: int = 0,  # the mask seed and the untrained encoder's initialisation
     ci: int = CI_GROUPS,  # jackknife groups (0: no intervals)
@@ -499,7 +499,7 @@ from .data import IMAGENET_TRAIN_SIZE
 
 RECIPES = {
     'default': dict(
-        arch='vit_mini_patch4',
+        arch='vit_mini2_patch4',
         few_images='photos',
         full_data='shapes',
         full_epochs=1,  # one pass over the 60,000 generated shapes
@@ -511,7 +511,7 @@ RECIPES = {
         ),
         warmup_frac=0.05,
         # 60,000 shapes seen once, batch 32, lr 1.5e-3: the cheapest measured recipe whose classifiers
-        # learn (benchmarks/default_recipe.py); no layer decay in a 3-block encoder, so the supervised
+        # learn (benchmarks/default_recipe.py); no layer decay in a 2-block encoder, so the supervised
         # baseline (the same recipe from a random initialisation) is fig2's from-scratch run
         finetune=dict(
             batch_size=32,
