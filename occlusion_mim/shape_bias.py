@@ -25,8 +25,9 @@ from occlusion_mim.data import (
 )
 
 # %% auto #0
-__all__ = ['label_space', 'label_space_of_classes', 'num_outputs', 'category_probabilities', 'decide', 'load_stimuli',
-           'ShapeBias', 'wilson_interval', 'shape_bias', 'plot_shape_bias']
+__all__ = ['STATISTICS', 'label_space', 'label_space_of_classes', 'num_outputs', 'category_probabilities', 'decide',
+           'load_stimuli', 'ShapeBias', 'wilson_interval', 'shape_bias', 'aligned_outcomes', 'BiasBootstrap',
+           'bias_bootstrap', 'plot_shape_bias']
 
 # %% ../nbs/07_shape_bias.ipynb #a5f3888c
 def label_space(
@@ -294,18 +295,130 @@ def shape_bias(
         categories=cats,
     )
 
+# %% ../nbs/07_shape_bias.ipynb #f40db8b3
+def aligned_outcomes(
+    results: dict,  # {model name: ShapeBias}, each evaluated on the same stimuli
+) -> tuple[list, np.ndarray, list, np.ndarray, np.ndarray]:
+    """The models' trials on their common stimuli, one column per stimulus in a fixed order: the model names,
+    each stimulus's category index (S,), the category names, and 0/1 shape and texture decisions (M, S)."""
+    if not results:
+        raise ValueError("results is empty; pass {model name: ShapeBias}")
+    names = list(results)
+    base = results[names[0]].trials.sort_values('name')
+    for n in names[1:]:
+        other = set(results[n].trials.name)
+        if other != set(base.name):
+            raise ValueError(
+                f"models {names[0]!r} and {n!r} were evaluated on different stimuli "
+                f"({len(set(base.name) ^ other)} differ); a paired bootstrap needs the same ones"
+            )
+    cats = sorted(set(base['shape']))
+    cat = base['shape'].map({c: i for i, c in enumerate(cats)}).to_numpy()
+    shape, texture = [], []
+    for n in names:
+        o = results[n].trials.set_index('name').outcome.reindex(base.name)
+        shape.append((o == 'shape').to_numpy(np.int64))
+        texture.append((o == 'texture').to_numpy(np.int64))
+    return names, cat, cats, np.stack(shape), np.stack(texture)
+
+
+def _replicate(shape: np.ndarray, texture: np.ndarray, draws) -> tuple[np.ndarray, np.ndarray]:
+    """Both averages of one resample: `draws` lists each drawn category instance as the column indices of its
+    drawn stimuli; returns (pooled (M,), category mean (M,)) over the instances."""
+    s = np.stack([shape[:, d].sum(1) for d in draws], 1)  # (M, instances)
+    t = np.stack([texture[:, d].sum(1) for d in draws], 1)
+    n = s + t
+    per = s / np.maximum(n, 1)  # each instance's bias (0 where nothing was decided, left out below)
+    decided = (n > 0).sum(1)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        pooled = s.sum(1) / n.sum(1)
+        cat_mean = np.where(n > 0, per, 0.0).sum(1) / decided
+    return pooled, cat_mean
+
+# %% ../nbs/07_shape_bias.ipynb #4a035570
+STATISTICS = ('pooled', 'category_mean')  # the two averages of a shape bias (see above)
+
+
+@dataclasses.dataclass
+class BiasBootstrap:
+    "Paired bootstrap replicates of every model's shape bias (both averages), from `bias_bootstrap`."
+
+    models: list  # model names, in the columns' order
+    estimate: dict  # {statistic: (M,) values on the data itself}
+    replicates: dict  # {statistic: (B, M) values on the resamples}
+
+    def _col(self, model: str) -> int:
+        if model not in self.models:
+            raise ValueError(f"model {model!r} is not one of {self.models}")
+        return self.models.index(model)
+
+    def _stat(self, statistic: str):
+        check_choice('statistic', statistic, STATISTICS)
+        return self.estimate[statistic], self.replicates[statistic]
+
+    def interval(
+        self, model: str, statistic: str = 'pooled', level: float = 0.95
+    ) -> tuple[float, float, float]:
+        "`(estimate, lo, hi)` of one model's shape bias: bootstrap percentiles at `level`."
+        est, rep = self._stat(statistic)
+        j = self._col(model)
+        return _percentiles(est[j], rep[:, j], level)
+
+    def diff(
+        self, a: str, b: str, statistic: str = 'pooled', level: float = 0.95
+    ) -> tuple[float, float, float]:
+        "`(estimate, lo, hi)` of model `a`'s shape bias minus `b`'s, paired over the same resamples."
+        est, rep = self._stat(statistic)
+        i, j = self._col(a), self._col(b)
+        return _percentiles(est[i] - est[j], rep[:, i] - rep[:, j], level)
+
+
+def _percentiles(est: float, rep: np.ndarray, level: float) -> tuple[float, float, float]:
+    rep = rep[np.isfinite(rep)]
+    if not len(rep):
+        return float(est), float('nan'), float('nan')
+    lo, hi = np.quantile(rep, [(1 - level) / 2, (1 + level) / 2])
+    return float(est), float(lo), float(hi)
+
+
+def bias_bootstrap(
+    results: dict,  # {model name: ShapeBias} on the same stimuli
+    n_boot: int = 2000,  # resamples
+    seed: int = 0,  # seeds the resampling
+) -> BiasBootstrap:
+    """Two-stage paired bootstrap of the shape bias: categories with replacement, then stimuli within each
+    drawn category with replacement, the same draws for every model; both averages (`STATISTICS`) each."""
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot={n_boot!r} must be at least 1")
+    names, cat, cats, shape, texture = aligned_outcomes(results)
+    members = [np.flatnonzero(cat == k) for k in range(len(cats))]
+    rng = np.random.default_rng(seed)
+    reps = {s: np.empty((int(n_boot), len(names))) for s in STATISTICS}
+    for b in range(int(n_boot)):
+        draws = [
+            members[k][rng.integers(len(members[k]), size=len(members[k]))]
+            for k in rng.integers(len(cats), size=len(cats))
+        ]
+        reps['pooled'][b], reps['category_mean'][b] = _replicate(shape, texture, draws)
+    every = [np.arange(shape.shape[1])[cat == k] for k in range(len(cats))]
+    pooled, cat_mean = _replicate(shape, texture, every)
+    return BiasBootstrap(names, dict(pooled=pooled, category_mean=cat_mean), reps)
+
 # %% ../nbs/07_shape_bias.ipynb #74261372
 def plot_shape_bias(
     results: dict,  # {model name: ShapeBias}
     ax=None,
     styles: dict | None = None,  # per-model keyword arguments (color, marker)
     title: str | None = None,
+    line: str = 'pooled',  # the average the vertical lines show: 'pooled' or 'category_mean'
+    intervals: dict | None = None,  # {model name: (lo, hi)} of that average, drawn in a row above
 ):
     "Geirhos et al. Fig. 4 style plot of per-category shape bias; returns the axes."
     import matplotlib.pyplot as plt
 
     if not results:
         raise ValueError("results is empty; pass {model name: ShapeBias}")
+    check_choice('line', line, ['pooled', 'category_mean'])
     cats = sorted(set().union(*[set(r.per_category.category) for r in results.values()]))
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 0.32 * len(cats) + 1.4))
@@ -313,10 +426,16 @@ def plot_shape_bias(
     for k, (name, r) in enumerate(results.items()):
         st = {'marker': markers[k % len(markers)], 'color': f'C{k}', **(styles or {}).get(name, {})}
         per = r.per_category.set_index('category').reindex(cats)
-        ax.scatter(per.shape_bias, range(len(cats)), label=f"{name} ({r.mean:.2f})", zorder=3, s=28, **st)
-        ax.axvline(r.mean, color=st['color'], lw=1.2, alpha=0.8)
-    ax.set_yticks(range(len(cats)))
-    ax.set_yticklabels(cats)
+        avg = r.mean if line == 'pooled' else r.category_mean
+        ax.scatter(per.shape_bias, range(len(cats)), label=f"{name} ({avg:.2f})", zorder=3, s=28, **st)
+        ax.axvline(avg, color=st['color'], lw=1.2, alpha=0.8)
+        if intervals and name in intervals:  # the average with its interval, one short row per model
+            lo, hi = intervals[name]
+            y = -1.5 + 0.8 * (k + 0.5) / len(results) - 0.4
+            ax.errorbar(avg, y, xerr=[[avg - lo], [hi - avg]], fmt='|', color=st['color'], capsize=2, lw=1.2)
+    ticks = ([-1.5] if intervals else []) + list(range(len(cats)))
+    ax.set_yticks(ticks)
+    ax.set_yticklabels((['average [95%]'] if intervals else []) + cats)
     ax.invert_yaxis()
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("fraction of 'shape' decisions")
@@ -328,7 +447,7 @@ def plot_shape_bias(
         frameon=False,
         loc='center left',
         bbox_to_anchor=(1.02, 0.5),
-        title='mean shape bias',
+        title='shape bias, ' + ('pooled over trials' if line == 'pooled' else 'mean over categories'),
         title_fontsize=7.5,
     )
     if title:

@@ -216,7 +216,21 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     for m, g in trials.groupby('method'):
         k, t = (g.decision == g['shape']).sum(), (g.decision == g.texture).sum()
         assert abs(per[per.method == m]['mean'].iloc[0] - k / (k + t)) < 1e-12, m
-    assert list(pd.read_csv(out4 / 'fig4_claims.csv').claim) == ['C5']
+    claims = pd.read_csv(out4 / 'fig4_claims.csv')
+    assert list(claims.claim) == ['C5', 'C5 (pooled)', 'C5 (category mean)']
+    # each model's intervals: the paired bootstrap of its seed's decisions, recomputed from the trials
+    import numpy as np
+    from occlusion_mim.shape_bias import ShapeBias, bias_bootstrap
+
+    s = pd.read_csv(out4 / 'fig4_summary.csv').set_index('method')
+    sb = {
+        m: ShapeBias(np.nan, np.nan, pd.DataFrame(), g, []) for m, g in trials.groupby('method', sort=False)
+    }
+    boot = bias_bootstrap(sb, n_boot=2000, seed=0)
+    for m in sb:
+        assert tuple(s.loc[m, ['shape_bias', 'lo', 'hi']]) == pytest.approx(boot.interval(m)), m
+        want = boot.interval(m, 'category_mean')
+        assert tuple(s.loc[m, ['category_mean', 'category_lo', 'category_hi']]) == pytest.approx(want), m
 
 
 @pytest.mark.parametrize(
