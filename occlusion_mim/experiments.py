@@ -28,7 +28,7 @@ __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DA
            'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'judge',
            'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile', 'combine_seeds',
            'claims_table', 'claims_markdown', 'equivalence', 'claim_c5', 'claim_c5_both', 'top1_interval',
-           'protocol_probe', 'save_outputs']
+           'protocol_probe', 'plot_top1_bars', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -1436,6 +1436,43 @@ def protocol_probe(
                     )
                 )
     return pd.DataFrame(rows)
+
+# %% ../nbs/08_experiments.ipynb #76fb2519
+def plot_top1_bars(
+    top1: pd.DataFrame,  # rows: conditions (x), columns: methods (one bar each), values in %
+    lo: pd.DataFrame,  # the intervals' bounds, same shape
+    hi: pd.DataFrame,
+    chance: float,  # chance top-1 in % (100 / classes)
+    labels: dict | None = None,  # {column: legend label}
+    colors: dict | None = None,  # {column: colour}
+    ax=None,
+):
+    "Grouped top-1 bars with intervals, the y axis from 0 to 100 and a line at chance; returns the axes."
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.75 * top1.size, 3.2))
+    cols = list(top1.columns)
+    w = 0.8 / len(cols)
+    for k, m in enumerate(cols):
+        ax.bar(
+            np.arange(len(top1)) + (k - (len(cols) - 1) / 2) * w,
+            top1[m],
+            w,
+            yerr=np.stack([top1[m] - lo[m], hi[m] - top1[m]]),
+            capsize=2,
+            error_kw=dict(lw=0.8),
+            label=(labels or {}).get(m, m),
+            color=(colors or {}).get(m, f'C{k}'),
+        )
+    ax.axhline(chance, color='0.35', ls='--', lw=1, label=f'chance ({chance:g}%)')
+    ax.set_xticks(range(len(top1)))
+    ax.set_xticklabels(top1.index, rotation=30, ha='right', fontsize=8)
+    ax.set_ylabel('fine-tuned top-1 (%), 95% interval')
+    ax.set_ylim(0, 100)
+    ax.grid(axis='y', alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    return ax
 
 # %% ../nbs/08_experiments.ipynb #324c825c
 def save_outputs(
