@@ -20,15 +20,16 @@ from .models import parse_model_name, ARCHS
 # %% auto #0
 __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS',
            'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'Z90', 'VERDICTS',
-           'C5_MARGIN', 'PROBES', 'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root',
-           'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached',
-           'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka',
-           'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config', 'finetune_config', 'supervised_config',
-           'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table', 'recipe_markdown', 'verdict', 'combine',
-           'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'judge',
-           'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile', 'combine_seeds',
-           'claims_table', 'claims_markdown', 'equivalence', 'claim_c5', 'claim_c5_both', 'top1_interval',
-           'protocol_probe', 'plot_top1_bars', 'save_outputs']
+           'C5_MARGIN', 'PROBES', 'SUMMARY_ID', 'check_params', 'resolve_preset', 'as_list', 'check_data_root',
+           'cache_root', 'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem',
+           'run_cached', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images', 'untrained_model',
+           'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config', 'finetune_config',
+           'supervised_config', 'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table', 'recipe_markdown',
+           'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval',
+           'judge', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile',
+           'combine_seeds', 'claims_table', 'claims_markdown', 'equivalence', 'claim_c5', 'claim_c5_both',
+           'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary', 'claim_lines', 'plot_top1_bars',
+           'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -1436,6 +1437,38 @@ def protocol_probe(
                     )
                 )
     return pd.DataFrame(rows)
+
+# %% ../nbs/08_experiments.ipynb #3646cc78
+SUMMARY_ID = 'occlusion-mim-summary'  # the display id `summary_slot` and `fill_summary` share
+
+
+def summary_slot() -> None:
+    "Near a figure notebook's top: the placeholder `fill_summary` fills when the run ends."
+    from IPython.display import Markdown, display
+
+    display(Markdown('*This run\'s numbers and verdicts appear here when its last cell has run.*'), display_id=SUMMARY_ID)
+
+
+def fill_summary(lines: list[str]) -> str:
+    "Fill the notebook's `summary_slot` with these Markdown lines (a bullet each); returns the Markdown."
+    from IPython.display import Markdown, update_display
+
+    text = '**This run, in numbers** (from the cells below):\n\n' + '\n'.join(f'- {s}' for s in lines)
+    update_display(Markdown(text), display_id=SUMMARY_ID)
+    return text
+
+
+def claim_lines(rows: list[dict]) -> list[str]:
+    "One Markdown line per claim row: the claim, its verdict, and its main effect with the 95% interval."
+    out = []
+    for r in rows:
+        if isinstance(r.get('effect'), str):
+            eff = f"{r['effect']}: {r['estimate']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]"
+            out.append(f"{r['claim']} **{r['verdict']}** ({eff}; {r['seeds']} seed(s))")
+        else:
+            out.append(f"{r['claim']} **{r['verdict']}**: {r['statement']}")
+    return out
+
 
 # %% ../nbs/08_experiments.ipynb #76fb2519
 def plot_top1_bars(

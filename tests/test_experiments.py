@@ -194,6 +194,27 @@ def test_tab_aug_seeds_are_combined(tmp_path):
 def test_fig3_int_epochs_means_two_panels(tmp_path):
     out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'epochs': 4, 'with_aug': False})
     assert list(pd.read_csv(out / 'fig3_runs.csv').panel) == ['1E', '4E']
+    # the summary near the top is filled by the last cell: this run's numbers and verdicts, up there
+    cells = json.loads((tmp_path / 'fig3.ipynb').read_text())['cells']
+    slot = [c for c in cells if c['cell_type'] == 'code' and ''.join(c['source']).strip() == 'summary_slot()']
+    assert len(slot) == 1 and cells.index(slot[0]) < 8, 'the summary slot belongs near the top'
+    text = ''.join(o['data']['text/markdown'] for o in slot[0]['outputs'] if 'data' in o)
+    assert text.startswith('**This run, in numbers**'), text
+    assert '1E ' in text and '4E ' in text and 'C3 **' in text and 'C4 **' in text, text
+
+
+def test_gallery_notebooks_run_the_code_in_nbs():
+    "Each executed gallery notebook holds the code of its nbs/ notebook (plus papermill's parameters)."
+    gallery = sorted((ROOT / 'docs' / 'gallery').glob('*.ipynb'))
+    assert gallery, 'docs/gallery has no executed notebooks'
+
+    def code(path):
+        cells = json.loads(path.read_text())['cells']
+        keep = [c for c in cells if 'injected-parameters' not in c.get('metadata', {}).get('tags', [])]
+        return [''.join(c['source']) for c in keep if c['cell_type'] == 'code']
+
+    for g in gallery:
+        assert code(g) == code(ROOT / 'nbs' / g.name), f'{g} was run from other code than nbs/{g.name}'
 
 
 def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
