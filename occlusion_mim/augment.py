@@ -19,7 +19,7 @@ __all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resiz
            'crop_flip_batch', 'EncodedBatch', 'DeviceCropFlip', 'random_masking', 'patch_noise', 'blacken_patches',
            'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness', 'adjust_contrast', 'adjust_saturation',
            'adjust_hue', 'color_stage', 'color_group', 'color_group_into', 'ColorAugment', 'parse_augmentations',
-           'SourceTransform', 'make_views', 'TwoViews']
+           'SourceTransform', 'make_views', 'occluded_fraction', 'TwoViews']
 
 # %% ../nbs/02_augment.ipynb #8417600b
 def check_images(
@@ -741,6 +741,27 @@ def make_views(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     "The siamese pair `(source, target)`: the source gets `source_transform`, the target is `x` itself."
     return source_transform(x, generator), x
+
+# %% ../nbs/02_augment.ipynb #c119fea3
+def occluded_fraction(
+    st: SourceTransform,  # the composition
+    prms: list[dict],  # its draws (`st.params`)
+    shape: tuple,  # the batch's shape, (N, C, H, W)
+) -> torch.Tensor:
+    "Per image, the fraction of pixels the draws leave occluded: masked, and not pasted over afterwards."
+    N, _, H, W = shape
+    occ = torch.zeros(N, H, W, dtype=torch.bool)
+    for op, prm in zip(st.ops, prms):
+        if 'mask' in prm:  # (N, L) patch mask, 1 = masked: blacken those patches' pixels
+            p = op.patch_size
+            m = prm['mask'].reshape(len(prm['mask']), H // p, W // p).bool()
+            m = m.repeat_interleave(p, 1).repeat_interleave(p, 2)
+            occ |= m
+        elif 'boxes' in prm:  # a paste uncovers its box
+            for i, (_, _, _, _, t, l, h, w, on) in enumerate(prm['boxes'].tolist()):
+                if on:
+                    occ[i, t : t + h, l : l + w] = False
+    return occ.float().mean((1, 2))
 
 # %% ../nbs/02_augment.ipynb #7c4d20dc
 class TwoViews:

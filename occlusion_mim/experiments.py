@@ -1446,7 +1446,10 @@ def summary_slot() -> None:
     "Near a figure notebook's top: the placeholder `fill_summary` fills when the run ends."
     from IPython.display import Markdown, display
 
-    display(Markdown('*This run\'s numbers and verdicts appear here when its last cell has run.*'), display_id=SUMMARY_ID)
+    display(
+        Markdown('*This run\'s numbers and verdicts appear here when its last cell has run.*'),
+        display_id=SUMMARY_ID,
+    )
 
 
 def fill_summary(lines: list[str]) -> str:
@@ -1468,7 +1471,6 @@ def claim_lines(rows: list[dict]) -> list[str]:
         else:
             out.append(f"{r['claim']} **{r['verdict']}**: {r['statement']}")
     return out
-
 
 # %% ../nbs/08_experiments.ipynb #76fb2519
 def plot_top1_bars(

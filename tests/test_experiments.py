@@ -125,6 +125,19 @@ def test_fig1_data(tmp_path):
     masked = df[df.augmentation.str.contains('mask')].masked_patch_fraction
     assert (masked == round((L - int(L * 0.25)) / L, 4)).all()
     assert (df[df.augmentation == 'cutmix'].mean_abs_change > 0).all()
+    # what is occluded in the pixels: all the masked patches alone; less once the paste uncovers some
+    mask_only, comp = df[df.augmentation == 'mask'], df[df.augmentation == 'mask+cutmix+color']
+    assert (mask_only.occluded_pixel_fraction == mask_only.masked_patch_fraction).all()
+    assert (comp.occluded_pixel_fraction < comp.masked_patch_fraction).all()
+    assert (df[df.augmentation.isin(['cutmix', 'color'])].occluded_pixel_fraction == 0).all()
+
+
+def test_fig1_fits_a_notebook_column(tmp_path):
+    "Every composition (8 columns) in about 9.6 inches at 150 dpi: it was 15 inches of 7-pixel titles."
+    from PIL import Image
+
+    out = run('fig1.ipynb', tmp_path, n_images=1, size=64, patch_size=8)
+    assert Image.open(out / 'fig1.png').width <= 1500
 
 
 @pytest.mark.parametrize(
