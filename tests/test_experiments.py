@@ -211,7 +211,7 @@ def test_fig3_int_epochs_means_two_panels(tmp_path):
     cells = json.loads((tmp_path / 'fig3.ipynb').read_text())['cells']
     slot = [c for c in cells if c['cell_type'] == 'code' and ''.join(c['source']).strip() == 'summary_slot()']
     assert len(slot) == 1 and cells.index(slot[0]) < 8, 'the summary slot belongs near the top'
-    text = ''.join(o['data']['text/markdown'] for o in slot[0]['outputs'] if 'data' in o)
+    text = ''.join(''.join(o['data']['text/markdown']) for o in slot[0]['outputs'] if 'data' in o)
     assert text.startswith('**This run, in numbers**'), text
     assert '1E ' in text and '4E ' in text and 'C3 **' in text and 'C4 **' in text, text
 
