@@ -400,8 +400,7 @@ def bias_bootstrap(
             for k in rng.integers(len(cats), size=len(cats))
         ]
         reps['pooled'][b], reps['category_mean'][b] = _replicate(shape, texture, draws)
-    every = [np.arange(shape.shape[1])[cat == k] for k in range(len(cats))]
-    pooled, cat_mean = _replicate(shape, texture, every)
+    pooled, cat_mean = _replicate(shape, texture, members)  # every category once, every stimulus once
     return BiasBootstrap(names, dict(pooled=pooled, category_mean=cat_mean), reps)
 
 # %% ../nbs/07_shape_bias.ipynb #74261372
