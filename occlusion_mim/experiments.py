@@ -19,17 +19,18 @@ from .models import parse_model_name, ARCHS
 
 # %% auto #0
 __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS',
-           'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'Z90', 'VERDICTS',
-           'C5_MARGIN', 'PROBES', 'SUMMARY_ID', 'check_params', 'resolve_preset', 'as_list', 'check_data_root',
-           'cache_root', 'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem',
-           'run_cached', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images', 'untrained_model',
-           'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config', 'finetune_config',
-           'supervised_config', 'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table', 'recipe_markdown',
-           'verdict', 'combine', 'condition', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval',
-           'judge', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile',
-           'combine_seeds', 'claims_table', 'claims_markdown', 'equivalence', 'claim_c5', 'claim_c5_both',
-           'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary', 'claim_lines', 'plot_top1_bars',
-           'save_outputs']
+           'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'Z90',
+           'BASELINE_TIE', 'VERDICTS', 'FAMILY_ALPHA', 'INSTRUMENT', 'C5_MARGIN', 'PROBES', 'SUMMARY_ID',
+           'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'data_fingerprint',
+           'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'step_rates', 'plan_row',
+           'plan_table', 'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun',
+           'few_images', 'pretrain_config', 'finetune_config', 'supervised_config', 'with_shapes', 'smoke_recipe',
+           'recipe_values', 'recipe_table', 'recipe_markdown', 'verdict', 'combine', 'condition', 'two_sided_quantile',
+           'family_interval', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'judge',
+           'decide', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile',
+           'combine_seeds', 'claims_table', 'verdict_text', 'claims_markdown', 'equivalence', 'claim_c5',
+           'claim_c5_both', 'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary', 'claim_lines',
+           'plot_top1_bars', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -947,7 +948,12 @@ def recipe_markdown(preset: str = 'paper') -> str:
 # %% ../nbs/08_experiments.ipynb #25da2329
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 Z90 = 1.6448536269514722  # of a two-sided 90% interval (an equivalence test at 5%)
-VERDICTS = ('supported', 'contradicted', 'inconclusive', 'not tested')
+# a claim's verdicts: the paper's criterion holds (supported), fails (contradicted) or the interval cannot
+# tell (inconclusive); the criterion holds but a baseline the paper did not run gives the same (not
+# distinguishable from the baseline); its instrument failed its own check (uninformative)
+BASELINE_TIE = 'not distinguishable from the baseline'
+VERDICTS = ('supported', 'contradicted', 'inconclusive', BASELINE_TIE, 'uninformative', 'not tested')
+FAMILY_ALPHA = 0.05  # a claim is contradicted by a condition only at this family-wise level (Bonferroni)
 
 
 def verdict(
@@ -979,6 +985,26 @@ def condition(test: str, est: float, lo: float, hi: float, threshold: float, abo
     return dict(
         test=test, est=est, lo=lo, hi=hi, threshold=threshold, verdict=verdict(lo, hi, threshold, above)
     )
+
+
+def two_sided_quantile(level: float, df: int | None = None) -> float:
+    "The quantile of a two-sided `level` interval: the normal's, or Student's t with `df` degrees of freedom."
+    from scipy.stats import norm, t
+
+    q = (1 + level) / 2
+    return float(norm.ppf(q) if df is None else t.ppf(q, df))
+
+
+def family_interval(c: dict, k: int) -> tuple[float, float]:
+    """Condition `c`'s interval widened from its level (`c['level']`, 0.95 unless set) to the Bonferroni level
+    1 - (1 - level) / k of a claim with `k` conditions: each side scaled by the ratio of the two quantiles
+    (Student's t when `c['df']` is set, else the normal). Exact for intervals of the form est ± q SE (the
+    jackknife, binomial and between-seed intervals); for bootstrap percentiles, the normal approximation."""
+    level = c.get('level', 0.95)
+    if k <= 1 or c['lo'] is None or not np.isfinite([c['lo'], c['hi']]).all():
+        return c['lo'], c['hi']
+    s = two_sided_quantile(1 - (1 - level) / k, c.get('df')) / two_sided_quantile(level, c.get('df'))
+    return c['est'] - s * (c['est'] - c['lo']), c['est'] + s * (c['hi'] - c['est'])
 
 # %% ../nbs/08_experiments.ipynb #c1a1b002
 def _curve(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -1039,9 +1065,14 @@ def diff_interval(a: float, se_a: float, b: float, se_b: float, z: float = Z95):
 
 # %% ../nbs/08_experiments.ipynb #c1a1b006
 def _fmt(c: dict, digits: int = 3) -> str:
-    return (
-        f"{c['test']}: {c['est']:.{digits}f} [{c['lo']:.{digits}f}, {c['hi']:.{digits}f}] -> {c['verdict']}"
-    )
+    v = c['verdict']
+    if c.get('role') == 'instrument':
+        v = 'separates' if v == 'supported' else 'does not separate'
+    if v == 'contradicted' and c.get('family') not in (None, 'contradicted'):
+        v += f" at 95%, not at the family-wise level (Bonferroni over {c['family_k']})"
+    if c.get('why'):
+        v += f" ({c['why']})"
+    return f"{c['test']}: {c['est']:.{digits}f} [{c['lo']:.{digits}f}, {c['hi']:.{digits}f}] -> {v}"
 
 
 def _threshold_text(c: dict) -> str:
@@ -1052,11 +1083,18 @@ def _threshold_text(c: dict) -> str:
         )
     if c.get('within') is not None:
         return f"|{c['test'].split(' within')[0]}| <= {c['within']}"
+    if c.get('two_sided'):
+        return f"{c['test']} != {c['threshold']} (the instrument's own check)"
     return f"{c['test']} {'>' if c.get('above', True) else '<'} {c['threshold']}"
 
 
 def judge(c: dict) -> str:
-    "A condition's verdict from its interval: against a threshold (`above`), or inside ±`within`."
+    """A condition's verdict from its interval: against a threshold (`above`), inside ±`within`, or (an
+    instrument's check, `two_sided`) supported when the interval excludes the threshold on either side."""
+    if c.get('two_sided'):
+        lo, hi = c['lo'], c['hi']
+        ok = lo is not None and hi is not None and np.isfinite([lo, hi]).all()
+        return 'supported' if ok and (lo > c['threshold'] or hi < c['threshold']) else 'inconclusive'
     if c.get('within') is not None:
         w, lo, hi = c['within'], c['lo'], c['hi']
         if -w <= lo and hi <= w:
@@ -1065,18 +1103,71 @@ def judge(c: dict) -> str:
     return verdict(c['lo'], c['hi'], c['threshold'], c.get('above', True))
 
 
+def _instruments(conds: list[dict]) -> list[dict]:
+    "Conditions whose instrument (`needs`: the test of its check) failed its own check become uninformative."
+    failed = {c['test'] for c in conds if c.get('role') == 'instrument' and c['verdict'] != 'supported'}
+    return [
+        {**c, 'verdict': 'uninformative', 'why': f"{c['needs']} does not separate"}
+        if c.get('needs') in failed
+        else c
+        for c in conds
+    ]
+
+
+def decide(conds: list[dict]) -> tuple[str, list[dict]]:
+    """A claim's verdict from its conditions, and the conditions as decided (`family`: each counted
+    condition's verdict at the family-wise level, `family_k`: the family's size). The rule:
+
+    - *supported*: every condition of the paper's criterion is supported at 95% (an intersection-union test:
+      all must pass, so the claim's error rate is at most each condition's; no correction needed);
+    - *contradicted*: some condition is contradicted at the family-wise level `FAMILY_ALPHA` (its interval
+      widened to 1 - 0.05 / k over the k conditions that can contradict, `family_interval`), so one of many
+      conditions flipping by chance does not overturn a claim;
+    - *uninformative*: the paper's criterion passes (or nothing else is left) only through conditions whose
+      instrument failed its own check (`needs`, role 'instrument');
+    - *not distinguishable from the baseline*: the paper's criterion holds, but a baseline the paper did not
+      run (role 'baseline') cannot be told apart from the model;
+    - *inconclusive*: anything else."""
+    conds = _instruments(conds)
+    counted = [
+        i
+        for i, c in enumerate(conds)
+        if c.get('role', 'paper') != 'instrument' and c['verdict'] != 'uninformative'
+    ]
+    k = len(counted)
+    conds = [dict(c) for c in conds]
+    for i in counted:
+        if 'family' not in conds[i]:
+            lo, hi = family_interval(conds[i], k)
+            conds[i].update(family=judge({**conds[i], 'lo': lo, 'hi': hi}), family_k=k)
+    role = lambda c: c.get('role', 'paper')  # noqa: E731
+    paper = [conds[i] for i in counted if role(conds[i]) == 'paper']
+    useless = any(c['verdict'] == 'uninformative' for c in conds)
+    if any(conds[i]['family'] == 'contradicted' for i in counted):
+        return 'contradicted', conds
+    if paper and all(c['verdict'] == 'supported' for c in paper):
+        if useless:
+            return 'uninformative', conds
+        if any(c['verdict'] != 'supported' for c in conds if role(c) == 'baseline'):
+            return BASELINE_TIE, conds
+        return 'supported', conds
+    return ('uninformative' if useless and not paper else 'inconclusive'), conds
+
+
 def _row(
     claim: str, statement: str, conds: list[dict], seeds: int = 1, digits: int = 3, main: int = 0
 ) -> dict:
     "A claims-table row from its conditions (`main`: the condition whose effect the row shows)."
-    v = combine(c['verdict'] for c in conds)
+    v, conds = decide(conds)
     m = conds[main]
+    ties = [c['baseline'] for c in conds if c.get('role') == 'baseline' and c['verdict'] != 'supported']
     return dict(
         conditions=conds,
         main=main,
         claim=claim,
         statement=statement,
         verdict=v,
+        baseline='; '.join(ties) if v == BASELINE_TIE else '',
         holds={'supported': True, 'contradicted': False}.get(v),
         effect=m['test'],
         estimate=m['est'],
@@ -1097,10 +1188,23 @@ def untested_claim(claim: str, why: str) -> dict:
     return _untested(claim, why)
 
 
-def _cond(test, est_lo_hi, threshold, above=True):
+def _cond(test, est_lo_hi, threshold, above=True, **extra):
     c = condition(test, *est_lo_hi, threshold, above)
-    c['above'] = above
-    return c
+    c.update(above=above, **extra)
+    return {**c, 'verdict': judge(c)}
+
+
+INSTRUMENT = 'PT - untrained, mean CKA (the instrument check)'
+
+
+def _separation(curves: list, untrained: pd.DataFrame) -> dict:
+    """The instrument's own check for the CKA conditions of C3 and C4: the pretrained curves' mean CKA minus
+    the untrained encoder's (paired over the images, averaged over the curves; half-widths in quadrature),
+    which must exclude 0 on either side for CKA to tell a pretrained encoder from an untrained one."""
+    diffs = [cka_diff(p, untrained) for p in curves]
+    est = sum(d[0] for d in diffs) / len(diffs)
+    hw = math.sqrt(sum(((d[2] - d[1]) / 2) ** 2 for d in diffs)) / len(diffs)
+    return _cond(INSTRUMENT, (est, est - hw, est + hw), 0.0, role='instrument', two_sided=True)
 
 
 def claim_c1(
@@ -1115,11 +1219,21 @@ def claim_c1(
         lo, hi = r.get('cka_lo', r.cka), r.get('cka_hi', r.cka)
         conds.append(_cond(f'PT CKA at {r.ratio:.1f}', (r.cka, lo, hi), 0.5))
     if untrained is not None:
-        conds.insert(0, _cond('PT - untrained, mean CKA', cka_diff(pt_one, untrained), 0.0))
-    if pixels is not None:
         conds.insert(
-            1 if untrained is not None else 0, _cond('PT - pixels, mean CKA', cka_diff(pt_one, pixels), 0.0)
+            0,
+            _cond(
+                'PT - untrained, mean CKA',
+                cka_diff(pt_one, untrained),
+                0.0,
+                role='baseline',
+                baseline='the untrained encoder',
+            ),
         )
+    if pixels is not None:
+        px = _cond(
+            'PT - pixels, mean CKA', cka_diff(pt_one, pixels), 0.0, role='baseline', baseline='the pixel mean'
+        )
+        conds.insert(1 if untrained is not None else 0, px)
     return _row(
         'C1',
         'one-image pretraining learns occlusion invariance (mean CKA >= 0.8, >= 0.5 up to ratio 0.6, above '
@@ -1145,16 +1259,23 @@ def claim_c2(ft_one: pd.DataFrame, ft_full: pd.DataFrame, seeds: int = 1) -> dic
     )
 
 
-def claim_c3(runs: pd.DataFrame, seeds: int = 1) -> dict:
+def claim_c3(runs: pd.DataFrame, seeds: int = 1, untrained: pd.DataFrame | None = None) -> dict:
     """C3 from per-run rows (epochs, aug, pt_curve: the PT CKA rows, ft_top1, ft_n: validation images), the
-    rows without +aug."""
+    rows without +aug; with `untrained` (its CKA rows on the same images), the CKA condition is uninformative
+    unless CKA separates the two pretrained encoders from it (`_separation`)."""
     r = runs[~runs.aug].sort_values('epochs')
     if len(r) < 2:
         return _untested('C3', f'needs at least two pretraining lengths; got {len(r)} run(s)')
     s, l = r.iloc[0], r.iloc[-1]
     span = f"{int(s.epochs)} -> {int(l.epochs)} epochs"
     conds = [
-        _cond(f'{span}: PT mean CKA change', cka_diff(l.pt_curve, s.pt_curve), 0.0, above=False),
+        _cond(
+            f'{span}: PT mean CKA change',
+            cka_diff(l.pt_curve, s.pt_curve),
+            0.0,
+            above=False,
+            **({} if untrained is None else dict(needs=INSTRUMENT)),
+        ),
         _cond(
             f'{span}: FT top-1 change (points)',
             diff_interval(l.ft_top1, top1_se(l.ft_top1, l.ft_n), s.ft_top1, top1_se(s.ft_top1, s.ft_n)),
@@ -1162,13 +1283,16 @@ def claim_c3(runs: pd.DataFrame, seeds: int = 1) -> dict:
             above=False,
         ),
     ]
+    if untrained is not None:
+        conds.append(_separation([s.pt_curve, l.pt_curve], untrained))
     return _row(
         'C3', 'longer pretraining on 10 images lowers occlusion invariance and fine-tuned top-1', conds, seeds
     )
 
 
-def claim_c4(runs: pd.DataFrame, seeds: int = 1) -> dict:
-    "C4 from per-run rows (epochs, aug, pt_curve, ft_top1, ft_n) with and without +aug, paired by epochs."
+def claim_c4(runs: pd.DataFrame, seeds: int = 1, untrained: pd.DataFrame | None = None) -> dict:
+    """C4 from per-run rows (epochs, aug, pt_curve, ft_top1, ft_n) with and without +aug, paired by epochs;
+    with `untrained`, the CKA condition needs the instrument's check (as in `claim_c3`)."""
     a = runs[runs.aug].set_index('epochs')
     b = runs[~runs.aug].set_index('epochs')
     both = sorted(set(a.index) & set(b.index))
@@ -1189,8 +1313,16 @@ def claim_c4(runs: pd.DataFrame, seeds: int = 1) -> dict:
     hw = math.sqrt(sum(((d[2] - d[1]) / 2) ** 2 for d in diffs)) / k
     conds = [
         _cond('+aug - base: FT top-1 (points)', (dt, dt - Z95 * se, dt + Z95 * se), 0.0),
-        _cond('+aug - base: PT mean CKA', (dc, dc - hw, dc + hw), 0.02, above=False),
+        _cond(
+            '+aug - base: PT mean CKA',
+            (dc, dc - hw, dc + hw),
+            0.02,
+            above=False,
+            **({} if untrained is None else dict(needs=INSTRUMENT)),
+        ),
     ]
+    if untrained is not None:
+        conds.append(_separation([p for e in both for p in (a.pt_curve[e], b.pt_curve[e])], untrained))
     return _row(
         'C4',
         'stronger augmentation raises fine-tuned top-1 but not occlusion invariance (PT CKA not higher by > '
@@ -1268,7 +1400,8 @@ def combine_seeds(rows: list[dict]) -> dict:
         level = parts[0].get('level', 0.95)  # an equivalence condition is decided on its 90% interval
         q = t975(S - 1) if level == 0.95 else t_quantile((1 + level) / 2, S - 1)
         half = q * e.std(ddof=1) / math.sqrt(S)
-        c = {**parts[0], 'est': float(e.mean()), 'lo': float(e.mean() - half), 'hi': float(e.mean() + half)}
+        c = {k: v for k, v in parts[0].items() if k not in ('family', 'family_k', 'why')}
+        c.update(est=float(e.mean()), lo=float(e.mean() - half), hi=float(e.mean() + half), df=S - 1)
         if 'resolves' in c:
             c['resolves'] = float(max(abs(c['lo']), abs(c['hi'])))
         conds.append({**c, 'verdict': judge(c)})
@@ -1280,6 +1413,12 @@ def claims_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).drop(columns=['conditions', 'main'], errors='ignore')
 
 
+def verdict_text(r: dict) -> str:
+    "A row's verdict in bold, with the baseline named where the model cannot be told from it."
+    b = r.get('baseline')
+    return f"**{r['verdict']}**" + (f" ({b})" if isinstance(b, str) and b else '')
+
+
 def claims_markdown(rows: list[dict]) -> str:
     "A Markdown table of claim rows, for the notebooks' last cell."
     head = '| claim | statement | verdict | effect [95% interval] | seeds | every condition |'
@@ -1288,7 +1427,7 @@ def claims_markdown(rows: list[dict]) -> str:
         has = isinstance(r.get('effect'), str)  # rows read back from CSV: NaN where untested
         eff = f"{r['effect']}: {r['estimate']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]" if has else ''
         lines.append(
-            f"| {r['claim']} | {r['statement']} | **{r['verdict']}** | {eff} | {r.get('seeds', '')} | "
+            f"| {r['claim']} | {r['statement']} | {verdict_text(r)} | {eff} | {r.get('seeds', '')} | "
             f"{r['evidence']} |"
         )
     return '\n'.join(lines)
@@ -1361,7 +1500,8 @@ def claim_c5_both(pooled: dict, category_mean: dict) -> dict:
     conds, ev = [], []
     for a, b in zip(pooled['conditions'], category_mean['conditions']):
         v = a['verdict'] if a['verdict'] == b['verdict'] else 'inconclusive'
-        conds.append({**a, 'verdict': v})
+        fam = a.get('family') if a.get('family') == b.get('family') else 'inconclusive'
+        conds.append({**a, 'verdict': v, 'family': fam})
         note = '' if a['verdict'] == b['verdict'] else ' (the readings differ)'
         pa = f"pooled {a['est']:.3f} [{a['lo']:.3f}, {a['hi']:.3f}] {a['verdict']}"
         pb = f"category mean {b['est']:.3f} [{b['lo']:.3f}, {b['hi']:.3f}] {b['verdict']}"
@@ -1467,9 +1607,9 @@ def claim_lines(rows: list[dict]) -> list[str]:
     for r in rows:
         if isinstance(r.get('effect'), str):
             eff = f"{r['effect']}: {r['estimate']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]"
-            out.append(f"{r['claim']} **{r['verdict']}** ({eff}; {r['seeds']} seed(s))")
+            out.append(f"{r['claim']} {verdict_text(r)} ({eff}; {r['seeds']} seed(s))")
         else:
-            out.append(f"{r['claim']} **{r['verdict']}**: {r['statement']}")
+            out.append(f"{r['claim']} {verdict_text(r)}: {r['statement']}")
     return out
 
 # %% ../nbs/08_experiments.ipynb #76fb2519

@@ -443,3 +443,64 @@ def test_rows_name_their_claim_statement_and_seeds():
         )
     close = claim_c5(GOOD)['conditions'][-1]
     assert (close['within'], close['threshold'], close['level']) == (0.1, 0.1, 0.9)
+
+
+# --- the verdict words and the family-wise rule (issue 26) -------------------------------------------------
+def test_one_of_nine_conditions_contradicts_only_at_the_family_wise_level():
+    def c1(at06, half):
+        pt = flat(0.95, **{'0.6': at06})
+        pt = pt.assign(cka_lo=pt.cka, cka_hi=pt.cka)
+        pt.loc[pt.ratio == 0.6, ['cka_lo', 'cka_hi']] = (at06 - half, at06 + half)
+        return claim_c1(pt, untrained=flat(0.5), pixels=flat(0.4))  # nine conditions
+
+    weak = c1(0.45, 0.045)  # [0.405, 0.495]: below 0.5 at 95%; at 1 - 0.05/9 the half-width is 0.0635
+    assert len(weak['conditions']) == 9
+    assert verdicts(weak)['PT CKA at 0.6'] == 'contradicted'
+    k9 = stats.norm.ppf(1 - 0.05 / 18) / stats.norm.ppf(0.975)
+    assert 0.45 + 0.045 * k9 > 0.5  # so the family-wise interval reaches the threshold
+    assert weak['verdict'] == 'inconclusive'
+    assert 'not at the family-wise level (Bonferroni over 9)' in weak['evidence']
+    strong = c1(0.40, 0.045)  # [0.336, 0.464] even at the family-wise level: the claim is contradicted
+    assert strong['verdict'] == 'contradicted'
+
+
+def test_seeds_use_students_t_at_the_family_wise_level():
+    def row(d):
+        r = claim_c3(runs([flat(0.9), flat(0.8)], [60.0, 60.0 + d]))
+        return r
+
+    both = combine_seeds([row(d) for d in (2.0, 3.0, 4.0)])  # top-1 rises by 3 +- t(2) * 1/sqrt(3)
+    top = both['conditions'][1]
+    assert top['df'] == 2 and top['verdict'] == 'contradicted'  # 3 - 2.48 > 0: contradicted at 95%
+    # at the family-wise level over the 2 conditions: t(2) at 1 - 0.05/4 = 6.21 -> 3 - 3.59 < 0
+    half = stats.t.ppf(1 - 0.05 / 4, 2) / math.sqrt(3)
+    assert 3.0 - half < 0 and top['family'] == 'inconclusive' and both['verdict'] == 'inconclusive'
+
+
+def test_a_baseline_the_model_cannot_be_told_from_gets_its_own_verdict():
+    from occlusion_mim.experiments import BASELINE_TIE, claims_markdown
+
+    row = claim_c1(flat(0.9), untrained=flat(0.9), pixels=flat(0.4))  # the paper's criterion holds
+    assert row['verdict'] == BASELINE_TIE == 'not distinguishable from the baseline'
+    assert row['baseline'] == 'the untrained encoder' and row['holds'] is None
+    assert '**not distinguishable from the baseline** (the untrained encoder)' in claims_markdown([row])
+    both = claim_c1(flat(0.9), untrained=flat(0.9), pixels=flat(0.9))
+    assert both['baseline'] == 'the untrained encoder; the pixel mean'
+    assert claim_c1(flat(0.9), untrained=flat(0.95))['verdict'] == 'contradicted'  # below the baseline
+
+
+def test_a_condition_whose_instrument_fails_its_check_is_uninformative():
+    base = runs([flat(0.9), flat(0.9)], [50.0, 50.0])
+    aug = runs([flat(0.9), flat(0.9)], [56.0, 56.0], aug=True)
+    both = pd.concat([base, aug])
+    assert claim_c4(both)['verdict'] == 'supported'  # without the check: CKA not higher, passes
+    blind = claim_c4(both, untrained=flat(0.9))  # CKA cannot tell these encoders from an untrained one
+    v = verdicts(blind)
+    assert v['+aug - base: PT mean CKA'] == 'uninformative'
+    assert v['PT - untrained, mean CKA (the instrument check)'] == 'inconclusive'
+    assert blind['verdict'] == 'uninformative'
+    assert 'does not separate' in blind['evidence']
+    assert claim_c4(both, untrained=flat(0.5))['verdict'] == 'supported'  # it separates: the condition counts
+    c3 = claim_c3(runs([flat(0.9), flat(0.8)], [60.0, 50.0]), untrained=flat(0.85))  # mean diff 0: blind
+    assert verdicts(c3)['5 -> 50 epochs: PT mean CKA change'] == 'uninformative'
+    assert c3['verdict'] == 'uninformative'
