@@ -26,9 +26,9 @@ __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DA
            'plan_table', 'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun',
            'few_images', 'pretrain_config', 'finetune_config', 'supervised_config', 'with_shapes', 'smoke_recipe',
            'recipe_values', 'recipe_table', 'recipe_markdown', 'verdict', 'combine', 'condition', 'two_sided_quantile',
-           'family_interval', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'judge',
-           'decide', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile',
-           'combine_seeds', 'claims_table', 'verdict_text', 'claims_markdown', 'equivalence', 'claim_c5',
+           'family_interval', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'cka_diff_curve',
+           'plot_cka_diff', 'judge', 'decide', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975',
+           't_quantile', 'combine_seeds', 'claims_table', 'verdict_text', 'claims_markdown', 'equivalence', 'claim_c5',
            'claim_c5_both', 'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary', 'claim_lines',
            'plot_top1_bars', 'save_outputs']
 
@@ -1062,6 +1062,49 @@ def diff_interval(a: float, se_a: float, b: float, se_b: float, z: float = Z95):
     "`(a - b, lo, hi)` for two independent estimates with standard errors."
     d, se = a - b, math.sqrt(se_a**2 + se_b**2)
     return d, d - z * se, d + z * se
+
+# %% ../nbs/08_experiments.ipynb #d1ffc002
+def cka_diff_curve(a: pd.DataFrame, b: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Ratio by ratio, `a`'s CKA minus `b`'s (two curves on the same images, masks and jackknife groups):
+    columns ratio, diff, lo, hi (the paired jackknife interval; the point itself without replicates)."""
+    from occlusion_mim.cka import jackknife_interval
+
+    ra, va, ja = _curve(a)
+    rb, vb, jb = _curve(b)
+    if not np.allclose(ra, rb):
+        raise ValueError(f"cka_diff_curve needs the same ratios; got {list(ra)} and {list(rb)}")
+    d = va - vb
+    paired = ja is not None and jb is not None and ja.shape == jb.shape
+    lo, hi = d.copy(), d.copy()
+    if paired:
+        for i in range(len(d)):
+            lo[i], hi[i], _ = jackknife_interval(d[i], ja[i] - jb[i], level)
+    return pd.DataFrame(dict(ratio=ra, diff=d, lo=lo, hi=hi))
+
+
+def plot_cka_diff(
+    curves: dict,  # {label: a `cka_diff_curve` frame}
+    ax=None,
+    title: str | None = None,
+    styles: dict | None = None,  # per-label keyword arguments of `ax.plot`
+):
+    "Differences of CKA curves against the mask ratio, each with its 95% band, around a zero line."
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 2.4))
+    ax.axhline(0, color='0.3', lw=0.8)
+    for label, d in curves.items():
+        (line,) = ax.plot(d.ratio, d['diff'], marker='o', ms=3, label=label, **(styles or {}).get(label, {}))
+        ax.fill_between(d.ratio, d.lo, d.hi, color=line.get_color(), alpha=0.18, lw=0)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel('mask ratio')
+    ax.set_ylabel('CKA difference')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
 
 # %% ../nbs/08_experiments.ipynb #c1a1b006
 def _fmt(c: dict, digits: int = 3) -> str:

@@ -167,7 +167,26 @@ def test_fig3_data_and_claims(tmp_path):
     assert (runs.ft_n == 200).all()  # top-1 on the held-out images asked for
     claims = pd.read_csv(out / 'fig3_claims.csv')
     assert list(claims.claim) == ['C3', 'C4']
-    assert claims.verdict.isin(['supported', 'contradicted', 'inconclusive']).all()
+    from occlusion_mim.experiments import VERDICTS
+
+    assert claims.verdict.isin(VERDICTS[:-1]).all()
+    # the instrument's own check sits in both claims: does CKA tell PT from the untrained encoder?
+    assert claims.evidence.str.contains('PT - untrained, mean CKA (the instrument check)', regex=False).all()
+    # the difference panels' data: every run's PT and FT minus the untrained encoder, PT minus the pixel mean,
+    # recomputed from the curves in fig3.csv
+    diff = pd.read_csv(out / 'fig3_diff.csv')
+    assert len(diff) == 4 * 3 * 9 and set(diff.comparison) == {
+        'PT - untrained',
+        'FT - untrained',
+        'PT - pixels, mean',
+    }
+    cka = df[df.panel != 'baseline'].set_index(['panel', 'model', 'ratio']).cka
+    base_cka = df[df.panel == 'baseline'].set_index(['model', 'ratio']).cka
+    for _, r in diff.iterrows():
+        st, b = r.comparison.split(' - ')
+        assert abs(r['diff'] - (cka[(r.panel, st, r.ratio)] - base_cka[(b, r.ratio)])) < 1e-9, r
+    assert ((diff.lo <= diff['diff'] + 1e-12) & (diff['diff'] <= diff.hi + 1e-12)).all()
+    assert (diff.hi - diff.lo).gt(0).mean() > 0.5  # paired jackknife bands (CKA can be 1.0 at 0.1 in both)
     base = runs[~runs.aug].sort_values('epochs')
     c3 = claims.set_index('claim').loc['C3']  # its shown effect: the change of PT mean CKA, recomputed here
     assert (
@@ -235,6 +254,20 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     runs = pd.read_csv(out2 / 'fig2_runs.csv')
     mae_runs = set(runs.run[runs.data == 'Full-set'])
     assert (tmp_path / 'a' / 'fig2.ipynb').exists()
+    # the lower row's data: each encoder minus the untrained one, PT minus the pixel mean, from fig2.csv's curves
+    curves = pd.read_csv(out2 / 'fig2.csv').set_index(['model', 'ratio']).cka
+    diff = pd.read_csv(out2 / 'fig2_diff.csv')
+    assert len(diff) == 2 * 3 * 9
+    for _, r in diff.iterrows():
+        st, b = r.comparison.split(' - ')
+        assert abs(r['diff'] - (curves[(f'{r.data} {st}', r.ratio)] - curves[(b, r.ratio)])) < 1e-9, r
+    assert ((diff.lo <= diff['diff'] + 1e-12) & (diff['diff'] <= diff.hi + 1e-12)).all()
+    c1 = pd.read_csv(out2 / 'fig2_claims.csv').set_index('claim').loc['C1']
+    assert c1.verdict != 'not distinguishable from the baseline' or c1.baseline in (
+        'the untrained encoder',
+        'the pixel mean',
+        'the untrained encoder; the pixel mean',
+    )
     out4 = run('fig4.ipynb', tmp_path / 'b', **TINY['fig4.ipynb'])
     nb4 = (tmp_path / 'b' / 'fig4.ipynb').read_text()
     assert all(f'cached: {r}' in nb4 for r in mae_runs), 'Fig. 4 retrained the MAE runs Fig. 2 had cached'
