@@ -20,17 +20,17 @@ from .models import parse_model_name, ARCHS
 # %% auto #0
 __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS',
            'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'Z90',
-           'BASELINE_TIE', 'VERDICTS', 'FAMILY_ALPHA', 'INSTRUMENT', 'C5_MARGIN', 'PROBES', 'SUMMARY_ID',
-           'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'data_fingerprint',
-           'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'step_rates', 'plan_row',
-           'plan_table', 'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun',
-           'few_images', 'pretrain_config', 'finetune_config', 'supervised_config', 'with_shapes', 'smoke_recipe',
-           'recipe_values', 'recipe_table', 'recipe_markdown', 'verdict', 'combine', 'condition', 'two_sided_quantile',
-           'family_interval', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'cka_diff_curve',
-           'plot_cka_diff', 'judge', 'decide', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975',
-           't_quantile', 'combine_seeds', 'claims_table', 'verdict_text', 'claims_markdown', 'equivalence', 'claim_c5',
-           'claim_c5_both', 'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary', 'claim_lines',
-           'plot_top1_bars', 'save_outputs']
+           'BASELINE_TIE', 'VERDICTS', 'FAMILY_ALPHA', 'INSTRUMENT', 'C5_MARGIN', 'LONGER', 'MASKED', 'PROBES',
+           'SUMMARY_ID', 'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root',
+           'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached',
+           'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka',
+           'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config', 'finetune_config', 'supervised_config',
+           'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table', 'recipe_markdown', 'verdict', 'combine',
+           'condition', 'two_sided_quantile', 'family_interval', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se',
+           'diff_interval', 'cka_diff_curve', 'plot_cka_diff', 'judge', 'decide', 'untested_claim', 'claim_c1',
+           'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile', 'combine_seeds', 'claims_table', 'verdict_text',
+           'claims_markdown', 'equivalence', 'claim_c5', 'claim_c5_both', 'claim_c6', 'top1_interval', 'protocol_probe',
+           'summary_slot', 'fill_summary', 'claim_lines', 'plot_top1_bars', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -506,6 +506,7 @@ RECIPES = {
         few_images='photos',
         full_data='shapes',
         full_epochs=1,  # one pass over the 60,000 generated shapes
+        longer_epochs=2,  # Fig. 4's C6: the masked methods pretrained twice as long
         cka_images=500,
         strong_aug='cutmix+color',
         # fp32 on every CPU: the same numbers whatever the machine (bf16 on a CPU depends on its hardware)
@@ -537,6 +538,7 @@ RECIPES = {
         few_images=None,
         full_data=None,
         full_epochs=100,
+        longer_epochs=400,  # Fig. 4's C6: four times as long
         cka_images=5000,
         strong_aug='cutmix+color',
         # MAE's pretraining: total batch 4096 (batch_size: the most one GPU takes), lr = blr x 4096 / 256
@@ -1045,7 +1047,7 @@ def cka_diff(a: pd.DataFrame, b: pd.DataFrame, stat=mean_cka, level: float = 0.9
     "`(estimate, lo, hi)` of `stat(a) - stat(b)`, paired over the images (the same ratios and leave-outs)."
     ra, va, ja = _curve(a)
     rb, vb, jb = _curve(b)
-    if not np.allclose(ra, rb):
+    if ra.shape != rb.shape or not np.allclose(ra, rb):
         raise ValueError(f"cka_diff needs the same ratios; got {list(ra)} and {list(rb)}")
     est = float(stat(ra, va) - stat(rb, vb))
     paired = ja is not None and jb is not None and ja.shape == jb.shape
@@ -1071,7 +1073,7 @@ def cka_diff_curve(a: pd.DataFrame, b: pd.DataFrame, level: float = 0.95) -> pd.
 
     ra, va, ja = _curve(a)
     rb, vb, jb = _curve(b)
-    if not np.allclose(ra, rb):
+    if ra.shape != rb.shape or not np.allclose(ra, rb):
         raise ValueError(f"cka_diff_curve needs the same ratios; got {list(ra)} and {list(rb)}")
     d = va - vb
     paired = ja is not None and jb is not None and ja.shape == jb.shape
@@ -1535,11 +1537,12 @@ def claim_c5(
 
 
 def claim_c5_both(pooled: dict, category_mean: dict) -> dict:
-    """C5 read both ways (each row from `claim_c5`, combined over seeds): a condition is supported or
+    """C5 (or C6) read both ways (each row from `claim_c5`, combined over seeds): a condition is supported or
     contradicted only where both averages say so; where they differ it is inconclusive and the evidence names
     the reading that breaks it."""
+    name = pooled['claim'].split(' (')[0]  # 'C5 (pooled)' -> 'C5'
     if 'not tested' in (pooled['verdict'], category_mean['verdict']):
-        return {**pooled, 'claim': 'C5'}
+        return {**pooled, 'claim': name}
     conds, ev = [], []
     for a, b in zip(pooled['conditions'], category_mean['conditions']):
         v = a['verdict'] if a['verdict'] == b['verdict'] else 'inconclusive'
@@ -1550,13 +1553,42 @@ def claim_c5_both(pooled: dict, category_mean: dict) -> dict:
         pb = f"category mean {b['est']:.3f} [{b['lo']:.3f}, {b['hi']:.3f}] {b['verdict']}"
         ev.append(f"{a['test']}: {pa}, {pb} -> {v}{note}")
     row = _row(
-        'C5',
+        name,
         pooled['statement'].replace('(pooled)', '(both averages)'),
         conds,
         pooled['seeds'],
         main=pooled['main'],
     )
     return {**row, 'evidence': '; '.join(ev)}
+
+# %% ../nbs/08_experiments.ipynb #c6a1b002
+LONGER = ', longer'  # a longer-pretrained model's name in a `BiasBootstrap`: '<method>, longer'
+MASKED = ('mae', 'r_mae', 'c_mae')  # the masked-image-modelling methods C6 speaks of
+
+
+def claim_c6(
+    bias,  # a `BiasBootstrap` holding '<method>' and '<method>, longer' for the masked methods
+    seeds: int = 1,
+    statistic: str = 'pooled',  # 'pooled' or 'category_mean'
+    methods=MASKED,
+) -> dict:
+    "C6: longer pretraining lowers each masked method's shape bias (the longer minus the standard, below 0)."
+    name = {'pooled': 'C6 (pooled)', 'category_mean': 'C6 (category mean)'}.get(statistic)
+    if name is None:
+        raise ValueError(f"statistic={statistic!r} is not one of: pooled, category_mean")
+    have = [m for m in methods if m in bias.models and m + LONGER in bias.models]
+    if not have:
+        return _untested(name, 'needs a masked method pretrained for two lengths (`longer_epochs`)')
+    conds = [
+        _cond(f'{m}: longer - standard pretraining', bias.diff(m + LONGER, m, statistic), 0.0, above=False)
+        for m in have
+    ]
+    return _row(
+        name,
+        f"shape bias{name[2:]}: longer pretraining lowers it ({', '.join(have)})",
+        conds,
+        seeds,
+    )
 
 # %% ../nbs/08_experiments.ipynb #c1a1b031
 def top1_interval(top1s, ns, level_z: float = Z95) -> tuple[float, float, float]:

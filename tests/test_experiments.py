@@ -272,7 +272,8 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     nb4 = (tmp_path / 'b' / 'fig4.ipynb').read_text()
     assert all(f'cached: {r}' in nb4 for r in mae_runs), 'Fig. 4 retrained the MAE runs Fig. 2 had cached'
     per = pd.read_csv(out4 / 'fig4.csv')
-    assert set(per.method) == {'supervised', 'mae', 'mocov3', 'r_mae', 'c_mae'}
+    five = {'supervised', 'mae', 'mocov3', 'r_mae', 'c_mae'}
+    assert set(per.method) == five | {'mae, longer', 'r_mae, longer', 'c_mae, longer'}  # C6's longer runs
     # every shape bias recounted from the trials: shape decisions / (shape + texture decisions)
     trials = pd.read_csv(out4 / 'fig4_trials.csv')
     for (m, c), g in trials.groupby(['method', 'shape']):
@@ -284,7 +285,20 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
         k, t = (g.decision == g['shape']).sum(), (g.decision == g.texture).sum()
         assert abs(per[per.method == m]['mean'].iloc[0] - k / (k + t)) < 1e-12, m
     claims = pd.read_csv(out4 / 'fig4_claims.csv')
-    assert list(claims.claim) == ['C5', 'C5 (pooled)', 'C5 (category mean)']
+    assert list(claims.claim) == [
+        'C5',
+        'C5 (pooled)',
+        'C5 (category mean)',
+        'C6',
+        'C6 (pooled)',
+        'C6 (category mean)',
+    ]
+    # C6's shown effect: MAE's pooled shape bias after the longer pretraining minus after the standard one
+    c6 = claims.set_index('claim').loc['C6 (pooled)']
+    pooled = per.groupby('method')['mean'].first()
+    assert c6.effect == 'mae: longer - standard pretraining'
+    assert abs(c6.estimate - (pooled['mae, longer'] - pooled['mae'])) < 1e-12
+    assert 'mae, r_mae, c_mae' in c6.statement
     # each model's intervals: the paired bootstrap of its seed's decisions, recomputed from the trials
     import numpy as np
     from occlusion_mim.shape_bias import ShapeBias, bias_bootstrap
@@ -308,6 +322,7 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
         ('fig3.ipynb', dict(imagenet='/no/imagenet'), "imagenet='/no/imagenet'"),
         ('fig3.ipynb', dict(strong_aug='blur'), "'blur'"),
         ('fig2.ipynb', dict(one_image_epochs=0), 'one_image_epochs=0'),
+        ('fig4.ipynb', dict(longer_epochs=1), 'longer_epochs=1'),
         ('fig4.ipynb', dict(methods='mae,byol'), "method='byol'"),
         ('fig4.ipynb', dict(preset='paper', imagenet='.'), 'needs `stimuli`'),
         ('tab_aug.ipynb', dict(methods='r_mae'), "method='r_mae'"),
