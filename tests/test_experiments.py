@@ -254,7 +254,7 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     runs = pd.read_csv(out2 / 'fig2_runs.csv')
     mae_runs = set(runs.run[runs.data == 'Full-set'])
     assert (tmp_path / 'a' / 'fig2.ipynb').exists()
-    # the lower row's data: each encoder minus the untrained one, PT minus the pixel mean, from fig2.csv's curves
+    # the lower row's data: each encoder minus the untrained one, PT minus the pixel mean (from fig2.csv)
     curves = pd.read_csv(out2 / 'fig2.csv').set_index(['model', 'ratio']).cka
     diff = pd.read_csv(out2 / 'fig2_diff.csv')
     assert len(diff) == 2 * 3 * 9
