@@ -381,14 +381,14 @@ class MaskedViews(PixelSpace):
         num_patches: int,  # L, the encoder's patch count
         patch_size: int,  # patch side, for the source's pixel-space patch masking
         embed_dim: int = 0,  # the width of the learnable mask token (`mask_mode='token'`)
-        mask_ratio: float = 0.75,  # fraction of tokens masked, in (0, 1)
+        mask_ratio: float = 0.75,  # fraction of tokens masked, in [0, 1); 0: the occlusion-free control
         mask_mode: str = 'drop',  # 'drop' (MAE), 'black' or 'token' (learnable mask token)
         source_aug: str = 'none',  # extra source augmentations, e.g. 'mask+cutmix+color' (Appendix A)
         **pixel_stats,  # pixel_mean, pixel_std of the normalisation
     ):
         super().__init__(**pixel_stats)
         self.num_patches = num_patches
-        self.mask_ratio = check_mask_ratio(mask_ratio, allow_zero=False)
+        self.mask_ratio = check_mask_ratio(mask_ratio)
         self.mask_mode = check_choice('mask_mode', mask_mode, MASK_MODES)
         self.source_aug = SourceTransform.from_spec(source_aug, patch_size=patch_size, compile=False)
         self.mask_token = None
@@ -648,9 +648,12 @@ def block_at_tokens(blk: Block, x, idx):
 
 # %% ../nbs/03_models.ipynb #2d668795
 def masked_mse(pred, target, mask):
-    "Mean over masked patches of the per-patch mean squared error (MAE's loss)."
+    """Mean over masked patches of the per-patch mean squared error (MAE's loss). With nothing masked (the
+    occlusion-free control, mask ratio 0) MAE's loss has no patch to predict; it is then the mean over every
+    patch: a plain autoencoder, the same image in and out (no host sync: the choice is a `torch.where`)."""
     loss = ((pred - target) ** 2).mean(dim=-1)  # [N, L]
-    return (loss * mask).sum() / mask.sum().clamp(min=1)
+    n = mask.sum()
+    return torch.where(n > 0, (loss * mask).sum() / n.clamp(min=1), loss.mean())
 
 
 class Reconstruction(nn.Module):
@@ -667,7 +670,7 @@ class Reconstruction(nn.Module):
     def forward(self, latent, mask, ids_restore, target):
         if (
             self.predict_visible or latent.shape[1] - 1 == ids_restore.shape[1]
-        ):  # (nothing masked: the loss is 0 either way)
+        ):  # (nothing masked: every patch is predicted, `masked_mse` averages them all)
             pred, _ = self.decoder(latent, ids_restore)
             return masked_mse(pred, target, mask), pred
         pm, ids = self.decoder.predict_masked(latent, ids_restore)  # [N, M, out], [N, M]

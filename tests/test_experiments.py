@@ -213,7 +213,13 @@ def test_fig3_seeds_are_combined(tmp_path):
 
 def test_tab_aug_seeds_are_combined(tmp_path):
     "Two seeds: each cell's top-1 is the mean of its runs, its interval t(1) x sd / sqrt(2) around it."
-    p = {**TINY['tab_aug.ipynb'], 'methods': 'mae', 'compositions': 'none', 'seeds': 2}
+    p = {
+        **TINY['tab_aug.ipynb'],
+        'methods': 'mae',
+        'compositions': 'none',
+        'seeds': 2,
+        'occlusion_free': False,
+    }
     out = run('tab_aug.ipynb', tmp_path, **p)
     runs, cells = pd.read_csv(out / 'tab_aug.csv'), pd.read_csv(out / 'tab_aug_cells.csv')
     assert sorted(runs.seed) == [0, 1] and runs.ft_run.nunique() == 2 and (runs.top1_n == 200).all()
@@ -221,6 +227,27 @@ def test_tab_aug_seeds_are_combined(tmp_path):
     assert cell.seeds == 2 and abs(cell.top1 - runs.top1.mean()) < 1e-9
     half = 12.706 * abs(runs.top1.iloc[0] - runs.top1.iloc[1]) / 2**0.5 / 2**0.5
     assert abs((cell.hi - cell.lo) / 2 - half) < 1e-9 and abs((cell.hi + cell.lo) / 2 - cell.top1) < 1e-9
+
+
+def test_tab_aug_occlusion_free_control(tmp_path):
+    "The control row turns the token masking off (mask ratio 0) and adds nothing; every other row keeps it."
+    import math
+
+    out = run(
+        'tab_aug.ipynb', tmp_path, **{**TINY['tab_aug.ipynb'], 'methods': 'mae', 'compositions': 'none'}
+    )
+    runs = pd.read_csv(out / 'tab_aug.csv').set_index('composition')
+    assert list(runs.index) == ['none', 'no occlusion']
+    assert (runs.token_mask['none'], runs.token_mask['no occlusion']) == (0.75, 0.0)
+    assert not runs.loc['no occlusion', ['mask', 'cutmix', 'color']].any()
+    used = json.loads((Path(CACHE['dir']) / runs.pt_run['no occlusion'] / 'run.json').read_text())['params']
+    assert (used['mask_ratio'], used['source_aug']) == (0.0, 'none')
+    # nothing masked: MAE's loss is the mean error over every patch, finite and positive (not 0 / 0)
+    assert math.isfinite(runs.pt_loss['no occlusion']) and runs.pt_loss['no occlusion'] > 0
+    md = (out / 'tab_aug.md').read_text()
+    assert md.count('| 75% |') == 1 and md.count('| 0% |') == 1
+    nb = (tmp_path / 'tab_aug.ipynb').read_text()
+    assert 'token masking alone minus no occlusion at all' in nb
 
 
 def test_fig3_int_epochs_means_two_panels(tmp_path):
