@@ -13,8 +13,8 @@ import torch
 
 # %% auto #0
 __all__ = ['check_choice', 'check_ratio', 'check_range', 'atomic_path', 'atomic_write_text', 'atomic_torch_save',
-           'seed_everything', 'sample_seed', 'make_generator', 'project_root', 'output_dir', 'git_revision',
-           'package_versions', 'run_manifest', 'write_manifest', 'save_figure', 'save_table']
+           'seed_everything', 'sample_seed', 'make_generator', 'project_root', 'output_dir', 'shown_path',
+           'git_revision', 'package_versions', 'run_manifest', 'write_manifest', 'save_figure', 'save_table']
 
 # %% ../nbs/00_core.ipynb #95f7c169
 def check_choice(
@@ -172,6 +172,16 @@ def output_dir(
     except OSError as e:
         raise OSError(f"cannot write to the output folder {d} ({said}): {e.strerror or e}") from None
     return d
+
+# %% ../nbs/00_core.ipynb #e5a0b002
+def shown_path(p, cwd=None) -> str:
+    "`p` relative to `cwd` (default: the working folder) when both lie inside this project, else absolute."
+    p = Path(p).expanduser().resolve()
+    here = Path(cwd or Path.cwd()).resolve()
+    root = project_root(here)
+    if root is None or not p.is_relative_to(root):
+        return str(p)
+    return os.path.relpath(p, here)
 
 # %% ../nbs/00_core.ipynb #04b64d86
 def git_revision(path=None) -> str | None:

@@ -18,19 +18,20 @@ from .data import EvalTransform, SHAPES
 from .models import parse_model_name, ARCHS
 
 # %% auto #0
-__all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'CI_GROUPS',
-           'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'Z90',
+__all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'TRAINED_NOW',
+           'CI_GROUPS', 'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'Z90',
            'BASELINE_TIE', 'VERDICTS', 'FAMILY_ALPHA', 'INSTRUMENT', 'C5_MARGIN', 'LONGER', 'MASKED', 'PROBES',
            'SUMMARY_ID', 'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root',
            'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached',
-           'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images', 'untrained_model', 'baselines_cka',
-           'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config', 'finetune_config', 'supervised_config',
-           'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table', 'recipe_markdown', 'verdict', 'combine',
-           'condition', 'two_sided_quantile', 'family_interval', 'mean_cka', 'slope', 'cka_stat', 'cka_diff', 'top1_se',
-           'diff_interval', 'cka_diff_curve', 'plot_cka_diff', 'judge', 'decide', 'untested_claim', 'claim_c1',
-           'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile', 'combine_seeds', 'claims_table', 'verdict_text',
-           'claims_markdown', 'equivalence', 'claim_c5', 'claim_c5_both', 'claim_c6', 'top1_interval', 'protocol_probe',
-           'summary_slot', 'fill_summary', 'claim_lines', 'plot_top1_bars', 'save_outputs']
+           'cache_summary', 'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images',
+           'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config',
+           'finetune_config', 'supervised_config', 'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table',
+           'recipe_markdown', 'verdict', 'combine', 'condition', 'two_sided_quantile', 'family_interval', 'mean_cka',
+           'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'cka_diff_curve', 'plot_cka_diff', 'judge',
+           'decide', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile',
+           'combine_seeds', 'claims_table', 'verdict_text', 'claims_markdown', 'equivalence', 'claim_c5',
+           'claim_c5_both', 'claim_c6', 'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary',
+           'claim_lines', 'plot_top1_bars', 'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -280,10 +281,13 @@ def cache_entry_problem(out: Path) -> str | None:
     return None
 
 
+TRAINED_NOW: dict[str, bool] = {}  # run folder name -> trained by this process (True) or from the cache
+
+
 def run_cached(
     c: TrainConfig,  # the run; `out` is ignored (the cache decides)
     cache=None,  # cache folder (default: `cache_root()`)
-    verbose: bool = True,  # say what is trained or taken from the cache; a progress bar while training
+    verbose: bool = True,  # say what is trained (a line and a progress bar); `cache_summary` counts the rest
     # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command;
     # 'slurm:nodes=2,gpus_per_node=8,...': as a SLURM job (`occlusion_mim.slurm`); empty: in this process
     launcher: str = '',
@@ -300,8 +304,7 @@ def run_cached(
     if done.exists():
         broken = cache_entry_problem(out)
         if broken is None:
-            if verbose:
-                print(f"cached: {out.name}")
+            TRAINED_NOW.setdefault(out.name, False)
             return Run(out, c, json.loads(done.read_text()))
         aside = next(
             a for i in range(1, 10**6) if not (a := out.with_name(f"{out.name}.broken-{i}")).exists()
@@ -322,6 +325,7 @@ def run_cached(
         'data_fingerprint': data_fingerprint(c.data),
     }
     atomic_write_text(done, json.dumps(res, indent=1, default=lambda v: v if v is None else float(v)))
+    TRAINED_NOW[out.name] = True
     if verbose:
         print(
             f"  done in {res['seconds']:.0f} s"
@@ -329,6 +333,41 @@ def run_cached(
             flush=True,
         )
     return Run(out, c, res)
+
+# %% ../nbs/08_experiments.ipynb #cac5e002
+def _named(runs) -> list:
+    return [r for r in runs if isinstance(r, Run)]  # public checkpoints are not training runs
+
+
+def cache_summary(runs, cache=None) -> str:
+    "One line: how many distinct runs, how many came from the cache and how many were trained now."
+    from occlusion_mim.core import shown_path
+
+    names = {r.path.name for r in _named(runs)}
+    now = sum(TRAINED_NOW.get(n) is True for n in names)
+    return (
+        f"{len(names)} training runs: {len(names) - now} from the cache, {now} trained now "
+        f"(cache: {shown_path(cache_root(cache))})"
+    )
+
+
+def runs_table(runs) -> pd.DataFrame:
+    "One row per distinct run: its folder, what it trained, from which run it started, and whether now."
+    rows = {}
+    for r in _named(runs):
+        c = r.config
+        rows[r.path.name] = dict(
+            run=r.path.name,
+            mode=c.mode,
+            model=c.model,
+            data=c.data,
+            epochs=c.epochs,
+            seed=c.seed,
+            init=Path(c.init).parent.name if c.init else '',
+            trained_now=bool(TRAINED_NOW.get(r.path.name)),
+            seconds=r.result.get('seconds'),
+        )
+    return pd.DataFrame(list(rows.values()))
 
 # %% ../nbs/08_experiments.ipynb #9a1b2c02
 import functools
@@ -1734,12 +1773,16 @@ def save_outputs(
     extra: dict | None = None,  # more to record in the manifest (e.g. claims, timings)
     runs=(),  # the trained runs behind the figure: their precisions are recorded (`precisions`)
 ) -> list[Path]:
-    """Save `<stem>.png`, `<stem>.pdf`, `<stem>.csv` and `manifest.json` into `out`; the manifest holds the
-    parameters, `extra` and the precisions the figure's runs trained in."""
+    """Save `<stem>.png`, `<stem>.pdf`, `<stem>.csv`, `<stem>_runs_used.csv` (`runs_table`) and
+    `manifest.json` into `out`; the manifest holds the parameters, `extra` and the precisions the figure's runs
+    trained in."""
     from occlusion_mim.core import save_figure, save_table, write_manifest
 
+    runs = list(runs)
     paths = save_figure(fig, out, stem)
     paths.append(save_table(data, out / f'{stem}.csv'))
+    if _named(runs):
+        paths.append(save_table(runs_table(runs), out / f'{stem}_runs_used.csv'))
     precisions = sorted({r.precision for r in runs if getattr(r, 'precision', None)})
     write_manifest(out / 'manifest.json', {**params, **(extra or {}), 'precisions': precisions})
     return paths + [out / 'manifest.json']

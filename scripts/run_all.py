@@ -36,6 +36,7 @@ def parse_value(v: str):
 
 def main(argv=None):
     import papermill as pm
+    from occlusion_mim.core import shown_path
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
@@ -100,7 +101,9 @@ def main(argv=None):
         known = pm.inspect_notebook(str(nb))
         params = {
             'preset': a.preset,
-            'out_dir': str(out / n),
+            # relative to the notebooks' folder (papermill's working folder) when inside the project, so the
+            # executed notebook does not show the machine it ran on
+            'out_dir': shown_path(out / n, cwd=ROOT / 'nbs'),
             **({'smoke': True} if a.smoke and 'smoke' in known else {}),
             **({'plan': True} if a.plan and 'plan' in known else {}),
             **{k: v for k, v in extra.items() if k in known},
