@@ -145,7 +145,7 @@ def main(argv=None):
             for f in (out / r['notebook']).glob(f"{r['notebook']}_claims.csv"):
                 shutil.copy2(f, g / f.name)
             # the executed notebook, so a reader sees the figures and claims in JupyterLab without running it
-            shutil.copy2(out / f"{r['notebook']}.ipynb", g / f"{r['notebook']}.ipynb")
+            gallery_notebook(out / f"{r['notebook']}.ipynb", g / f"{r['notebook']}.ipynb")
         write_gallery_times(g / 'run_all.csv', pd.DataFrame(rows))
         claims = [r for f in sorted(g.glob('*_claims.csv')) for r in pd.read_csv(f).to_dict('records')]
         if claims:  # one table of what these runs say about C1-C5
@@ -162,6 +162,33 @@ def main(argv=None):
         + (f"; FAILED: {failed}" if failed else '')
     )
     return 1 if failed else 0
+
+
+def installed_kernelspec(name: str = 'python3') -> dict:
+    "The notebook metadata of the kernel ipykernel installed (its display name is 'Python 3 (ipykernel)')."
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return dict(display_name=spec.display_name, language=spec.language, name=name)
+
+
+def gallery_notebook(src: Path, dst: Path):
+    """Copy an executed notebook into the gallery with the installed kernel's kernelspec (so opening it in
+    JupyterLab does not mark it modified) and papermill's input and output paths relative to the project."""
+    import json
+    from occlusion_mim.core import shown_path
+
+    nb = json.loads(Path(src).read_text())
+    nb['metadata']['kernelspec'] = installed_kernelspec(
+        nb['metadata'].get('kernelspec', {}).get('name', 'python3')
+    )
+    pm_meta = nb['metadata'].get('papermill', {})
+    for k in ('input_path', 'output_path'):
+        if pm_meta.get(k):
+            pm_meta[k] = shown_path(pm_meta[k], cwd=ROOT)
+    tmp = dst.with_suffix('.ipynb.tmp')
+    tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    tmp.replace(dst)
 
 
 def write_gallery_times(path: Path, runs: pd.DataFrame):

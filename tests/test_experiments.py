@@ -289,6 +289,16 @@ def test_gallery_shows_no_machine_paths_and_one_cache_line():
             assert len(re.findall(r'training runs: \d+ from the cache', text)) == 1, g.name
 
 
+def test_gallery_notebooks_store_the_installed_kernelspec():
+    "Opening a gallery notebook in JupyterLab must not mark it modified: its kernelspec is the installed one."
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec('python3')
+    for g in sorted((ROOT / 'docs' / 'gallery').glob('*.ipynb')):
+        ks = json.loads(g.read_text())['metadata']['kernelspec']
+        assert (ks['name'], ks['display_name']) == ('python3', spec.display_name), (g.name, ks)
+
+
 def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     out2 = run('fig2.ipynb', tmp_path / 'a', **TINY['fig2.ipynb'])
     runs = pd.read_csv(out2 / 'fig2_runs.csv')
