@@ -1,4 +1,4 @@
-"""What the figure notebooks share: parameter checks and presets, training runs cached by the hash of what defines them, evaluation images, and the paper's claims C1-C5 turned into tests on the measured data.
+"""What the figure notebooks share: parameter checks and presets, training runs cached by the hash of what defines them, evaluation images, and the paper's claims C1-C6 turned into tests on the measured data.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/experiments.html.md"""
 
@@ -1128,6 +1128,8 @@ def plot_cka_diff(
     ax=None,
     title: str | None = None,
     styles: dict | None = None,  # per-label keyword arguments of `ax.plot`
+    # a symmetric-log y axis, linear within ±linthresh: differences of 0.001 and of 0.5 in one panel
+    linthresh: float | None = None,
 ):
     "Differences of CKA curves against the mask ratio, each with its 95% band, around a zero line."
     import matplotlib.pyplot as plt
@@ -1138,9 +1140,16 @@ def plot_cka_diff(
     for label, d in curves.items():
         (line,) = ax.plot(d.ratio, d['diff'], marker='o', ms=3, label=label, **(styles or {}).get(label, {}))
         ax.fill_between(d.ratio, d.lo, d.hi, color=line.get_color(), alpha=0.18, lw=0)
+    if linthresh:
+        ax.set_yscale('symlog', linthresh=linthresh)
+        ax.axhspan(-linthresh, linthresh, color='0.5', alpha=0.06, lw=0)  # the linear part of the axis
+        lo, hi = ax.get_ylim()
+        ticks = [v for v in (-1, -0.1, -0.01, 0, 0.01, 0.1, 1) if lo <= v <= hi]
+        ax.set_yticks(ticks, [f'{v:g}' for v in ticks])
+        ax.yaxis.set_minor_locator(plt.NullLocator())
     ax.set_xlim(0, 1)
     ax.set_xlabel('mask ratio')
-    ax.set_ylabel('CKA difference')
+    ax.set_ylabel('CKA difference' + (' (symlog)' if linthresh else ''))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
     if title:
@@ -1774,8 +1783,8 @@ def save_outputs(
     runs=(),  # the trained runs behind the figure: their precisions are recorded (`precisions`)
 ) -> list[Path]:
     """Save `<stem>.png`, `<stem>.pdf`, `<stem>.csv`, `<stem>_runs_used.csv` (`runs_table`) and
-    `manifest.json` into `out`; the manifest holds the parameters, `extra` and the precisions the figure's runs
-    trained in."""
+    `manifest.json` into `out`; the manifest holds the parameters, `extra` and the precisions the figure's
+    runs trained in."""
     from occlusion_mim.core import save_figure, save_table, write_manifest
 
     runs = list(runs)
