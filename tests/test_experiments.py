@@ -554,9 +554,13 @@ def test_plan_lists_each_run_once_across_notebooks(tmp_path):
     assert runs.run.is_unique
     shared = runs[runs.notebooks == 'fig2,fig4']
     assert sorted(shared['mode']) == ['finetune', 'pretrain']  # the full-set MAE and its fine-tuned model
-    assert len(runs) == 5  # + fig2's one-image MAE, its fine-tuning and the fine-tuning from scratch
-    pt = runs[(runs['mode'] == 'pretrain') & (runs.data == 'shapes')].iloc[0]
+    # + fig2's one-image MAE, its fine-tuning and the fine-tuning from scratch; + fig4's MAE pretrained twice
+    # as long for C6 (`longer_epochs`, 2) and its fine-tuning
+    assert len(runs) == 7
+    pt = shared[shared['mode'] == 'pretrain'].iloc[0]
     assert (pt.steps, pt.images) == (60000 // 64, 60000 // 64 * 64)  # one epoch of the 60,000 shapes
+    longer = runs[(runs['mode'] == 'pretrain') & (runs.notebooks == 'fig4')]
+    assert len(longer) == 1 and longer.steps.iloc[0] == 2 * (60000 // 64)  # two epochs: C6's longer run
     assert plan.iloc[-1].images == runs.images.sum()
 
 
