@@ -20,18 +20,18 @@ from .models import parse_model_name, ARCHS
 # %% auto #0
 __all__ = ['PRESETS', 'NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'TRAINED_NOW',
            'CI_GROUPS', 'BASELINE_STYLES', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'Z95', 'Z90',
-           'BASELINE_TIE', 'VERDICTS', 'FAMILY_ALPHA', 'INSTRUMENT', 'C5_MARGIN', 'LONGER', 'MASKED', 'PROBES',
-           'SUMMARY_ID', 'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root',
-           'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached',
-           'cache_summary', 'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images',
-           'untrained_model', 'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config',
-           'finetune_config', 'supervised_config', 'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table',
-           'recipe_markdown', 'verdict', 'combine', 'condition', 'two_sided_quantile', 'family_interval', 'mean_cka',
-           'slope', 'cka_stat', 'cka_diff', 'top1_se', 'diff_interval', 'cka_diff_curve', 'plot_cka_diff', 'judge',
-           'decide', 'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile',
-           'combine_seeds', 'claims_table', 'verdict_text', 'claims_markdown', 'equivalence', 'claim_c5',
-           'claim_c5_both', 'claim_c6', 'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary',
-           'claim_lines', 'plot_top1_bars', 'save_outputs']
+           'BASELINE_TIE', 'VERDICTS', 'INSTRUMENT', 'C5_MARGIN', 'LONGER', 'MASKED', 'PROBES', 'SUMMARY_ID',
+           'check_params', 'resolve_preset', 'as_list', 'check_data_root', 'cache_root', 'data_fingerprint',
+           'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'cache_summary',
+           'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan', 'eval_images', 'untrained_model',
+           'baselines_cka', 'heldout_top1', 'PublicRun', 'few_images', 'pretrain_config', 'finetune_config',
+           'supervised_config', 'with_shapes', 'smoke_recipe', 'recipe_values', 'recipe_table', 'recipe_markdown',
+           'verdict', 'combine', 'condition', 'two_sided_quantile', 'family_interval', 'mean_cka', 'slope', 'cka_stat',
+           'cka_diff', 'top1_se', 'diff_interval', 'cka_diff_curve', 'plot_cka_diff', 'judge', 'decide',
+           'untested_claim', 'claim_c1', 'claim_c2', 'claim_c3', 'claim_c4', 't975', 't_quantile', 'combine_seeds',
+           'claims_table', 'verdict_text', 'claims_markdown', 'equivalence', 'claim_c5', 'claim_c5_both', 'claim_c6',
+           'top1_interval', 'protocol_probe', 'summary_slot', 'fill_summary', 'claim_lines', 'plot_top1_bars',
+           'save_outputs']
 
 # %% ../nbs/08_experiments.ipynb #0cb72893
 PRESETS = ('default', 'paper')
@@ -994,7 +994,6 @@ Z90 = 1.6448536269514722  # of a two-sided 90% interval (an equivalence test at 
 # distinguishable from the baseline); its instrument failed its own check (uninformative)
 BASELINE_TIE = 'not distinguishable from the baseline'
 VERDICTS = ('supported', 'contradicted', 'inconclusive', BASELINE_TIE, 'uninformative', 'not tested')
-FAMILY_ALPHA = 0.05  # a claim is contradicted by a condition only at this family-wise level (Bonferroni)
 
 
 def verdict(
@@ -1030,10 +1029,10 @@ def condition(test: str, est: float, lo: float, hi: float, threshold: float, abo
 
 def two_sided_quantile(level: float, df: int | None = None) -> float:
     "The quantile of a two-sided `level` interval: the normal's, or Student's t with `df` degrees of freedom."
-    from scipy.stats import norm, t
+    from scipy.stats import norm
 
     q = (1 + level) / 2
-    return float(norm.ppf(q) if df is None else t.ppf(q, df))
+    return float(norm.ppf(q)) if df is None else t_quantile(q, df)
 
 
 def family_interval(c: dict, k: int) -> tuple[float, float]:
@@ -1082,15 +1081,21 @@ def cka_stat(df: pd.DataFrame, stat=mean_cka, level: float = 0.95) -> tuple[floa
     return _interval(float(stat(r, v)), None if j is None else stat(r, j), level)
 
 
-def cka_diff(a: pd.DataFrame, b: pd.DataFrame, stat=mean_cka, level: float = 0.95):
-    "`(estimate, lo, hi)` of `stat(a) - stat(b)`, paired over the images (the same ratios and leave-outs)."
+def _paired(a: pd.DataFrame, b: pd.DataFrame, who: str):
+    "Two curves on the same ratios: ratios, values a, values b, and the replicates (a, b) when they pair."
     ra, va, ja = _curve(a)
     rb, vb, jb = _curve(b)
     if ra.shape != rb.shape or not np.allclose(ra, rb):
-        raise ValueError(f"cka_diff needs the same ratios; got {list(ra)} and {list(rb)}")
-    est = float(stat(ra, va) - stat(rb, vb))
+        raise ValueError(f"{who} needs the same ratios; got {list(ra)} and {list(rb)}")
     paired = ja is not None and jb is not None and ja.shape == jb.shape
-    return _interval(est, stat(ra, ja) - stat(rb, jb) if paired else None, level)
+    return ra, va, vb, (ja, jb) if paired else None
+
+
+def cka_diff(a: pd.DataFrame, b: pd.DataFrame, stat=mean_cka, level: float = 0.95):
+    "`(estimate, lo, hi)` of `stat(a) - stat(b)`, paired over the images (the same ratios and leave-outs)."
+    r, va, vb, jack = _paired(a, b, 'cka_diff')
+    est = float(stat(r, va) - stat(r, vb))
+    return _interval(est, None if jack is None else stat(r, jack[0]) - stat(r, jack[1]), level)
 
 
 def top1_se(top1: float, n: int) -> float:
@@ -1110,17 +1115,13 @@ def cka_diff_curve(a: pd.DataFrame, b: pd.DataFrame, level: float = 0.95) -> pd.
     columns ratio, diff, lo, hi (the paired jackknife interval; the point itself without replicates)."""
     from occlusion_mim.cka import jackknife_interval
 
-    ra, va, ja = _curve(a)
-    rb, vb, jb = _curve(b)
-    if ra.shape != rb.shape or not np.allclose(ra, rb):
-        raise ValueError(f"cka_diff_curve needs the same ratios; got {list(ra)} and {list(rb)}")
+    r, va, vb, jack = _paired(a, b, 'cka_diff_curve')
     d = va - vb
-    paired = ja is not None and jb is not None and ja.shape == jb.shape
     lo, hi = d.copy(), d.copy()
-    if paired:
+    if jack is not None:
         for i in range(len(d)):
-            lo[i], hi[i], _ = jackknife_interval(d[i], ja[i] - jb[i], level)
-    return pd.DataFrame(dict(ratio=ra, diff=d, lo=lo, hi=hi))
+            lo[i], hi[i], _ = jackknife_interval(d[i], jack[0][i] - jack[1][i], level)
+    return pd.DataFrame(dict(ratio=r, diff=d, lo=lo, hi=hi))
 
 
 def plot_cka_diff(
@@ -1213,7 +1214,7 @@ def decide(conds: list[dict]) -> tuple[str, list[dict]]:
 
     - *supported*: every condition of the paper's criterion is supported at 95% (an intersection-union test:
       all must pass, so the claim's error rate is at most each condition's; no correction needed);
-    - *contradicted*: some condition is contradicted at the family-wise level `FAMILY_ALPHA` (its interval
+    - *contradicted*: some condition is contradicted at the family-wise level 5% (its interval
       widened to 1 - 0.05 / k over the k conditions that can contradict, `family_interval`), so one of many
       conditions flipping by chance does not overturn a claim;
     - *uninformative*: the paper's criterion passes (or nothing else is left) only through conditions whose
@@ -1290,14 +1291,20 @@ def _cond(test, est_lo_hi, threshold, above=True, **extra):
 INSTRUMENT = 'PT - untrained, mean CKA (the instrument check)'
 
 
-def _separation(curves: list, untrained: pd.DataFrame) -> dict:
-    """The instrument's own check for the CKA conditions of C3 and C4: the pretrained curves' mean CKA minus
-    the untrained encoder's (paired over the images, averaged over the curves; half-widths in quadrature),
-    which must exclude 0 on either side for CKA to tell a pretrained encoder from an untrained one."""
-    diffs = [cka_diff(p, untrained) for p in curves]
+def _mean_of_diffs(diffs: list) -> tuple[float, float, float]:
+    """`(estimate, lo, hi)` of the mean of several `cka_diff` results: the mean effect, the intervals'
+    half-widths added in quadrature (each difference is paired over its own images)."""
     est = sum(d[0] for d in diffs) / len(diffs)
     hw = math.sqrt(sum(((d[2] - d[1]) / 2) ** 2 for d in diffs)) / len(diffs)
-    return _cond(INSTRUMENT, (est, est - hw, est + hw), 0.0, role='instrument', two_sided=True)
+    return est, est - hw, est + hw
+
+
+def _separation(curves: list, untrained: pd.DataFrame) -> dict:
+    """The instrument's own check for the CKA conditions of C3 and C4: the pretrained curves' mean CKA minus
+    the untrained encoder's (`_mean_of_diffs`), which must exclude 0 on either side for CKA to tell a
+    pretrained encoder from an untrained one."""
+    mean = _mean_of_diffs([cka_diff(p, untrained) for p in curves])
+    return _cond(INSTRUMENT, mean, 0.0, role='instrument', two_sided=True)
 
 
 def claim_c1(
@@ -1399,16 +1406,14 @@ def claim_c4(runs: pd.DataFrame, seeds: int = 1, untrained: pd.DataFrame | None 
         )
         / k
     )
-    diffs = [cka_diff(a.pt_curve[e], b.pt_curve[e]) for e in both]
-    dc = sum(d[0] for d in diffs) / k
     # the mean of paired differences: each is independent of the others' images only through shared images;
     # its interval is the mean of the per-epoch intervals' half-widths added in quadrature
-    hw = math.sqrt(sum(((d[2] - d[1]) / 2) ** 2 for d in diffs)) / k
+    cka_change = _mean_of_diffs([cka_diff(a.pt_curve[e], b.pt_curve[e]) for e in both])
     conds = [
         _cond('+aug - base: FT top-1 (points)', (dt, dt - Z95 * se, dt + Z95 * se), 0.0),
         _cond(
             '+aug - base: PT mean CKA',
-            (dc, dc - hw, dc + hw),
+            cka_change,
             0.02,
             above=False,
             **({} if untrained is None else dict(needs=INSTRUMENT)),
