@@ -8,7 +8,7 @@ the ratio printed here is the trainer's overhead over that assumption.
     python benchmarks/paper_recipes.py --device cuda --steps 60 --out /tmp/paper_recipes   # on a GPU, ~6 min
     python benchmarks/paper_recipes.py --device cpu --steps 2 --total-batch 8 --arch vit_nano_patch8  # check
 
-The recipes are the preset's (`occlusion_mim.experiments.RECIPES['paper']`) except the schedule, shortened to
+The recipes are the preset's (`occlusion_mim.presets.RECIPES['paper']`) except the schedule, shortened to
 the run (warm-up over the first 10% of the steps, cosine to the end), and the total batch when given. Writes
 paper_recipes.csv (kind, model, images_per_s, plan_images_per_s, ratio, first_loss, last_loss, fell)."""
 
@@ -39,13 +39,8 @@ def image_folder(root: Path, classes: int, per_class: int, size: int = 256) -> P
 
 
 def main(argv=None):
-    from occlusion_mim.experiments import (
-        RECIPES,
-        pretrain_config,
-        finetune_config,
-        supervised_config,
-        step_rates,
-    )
+    from occlusion_mim.runs import step_rates
+    from occlusion_mim.presets import RECIPES, pretrain_config, finetune_config, supervised_config
     from occlusion_mim.train import train
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

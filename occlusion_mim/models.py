@@ -962,7 +962,7 @@ ARCHS = {
     ),  # CPU: 32 px, 64 tokens (the default preset's encoder before it went to 2 blocks)
     'vit_mini2_patch4': dict(
         img_size=32, patch_size=4, embed_dim=64, depth=2, num_heads=4
-    ),  # the default preset: 32 px, 64 tokens, 2 blocks (08_experiments says why)
+    ),  # the default preset: 32 px, 64 tokens, 2 blocks (11_presets says why)
 }
 _PAPER_HEAD_SIZES = dict(
     decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256

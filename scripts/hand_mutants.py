@@ -72,14 +72,14 @@ MUTANTS = [
     ),
     (
         'a claim is supported when any (not every) condition is',
-        'occlusion_mim/experiments.py',
+        'occlusion_mim/claims.py',
         "return 'supported' if verdicts and all(v == 'supported' for v in verdicts) else 'inconclusive'",
         "return 'supported' if verdicts and any(v == 'supported' for v in verdicts) else 'inconclusive'",
         ['tests/test_claims.py'],
     ),
     (
         "C5's 'MAE, R-MAE below MoCo v3 and C-MAE' checks MAE only",
-        'occlusion_mim/experiments.py',
+        'occlusion_mim/claims.py',
         "for x in ('mae', 'r_mae') for y in ('mocov3', 'c_mae')]",
         "for x in ('mae',) for y in ('mocov3', 'c_mae')]",
         ['tests/test_claims.py'],

@@ -3,7 +3,7 @@ surviving, each survivor classed as a docstring change (equivalent: no code read
 text, or logic (a real gap), with its diff line.
 
     mutmut run --max-children 2 && python scripts/mutation_report.py > /tmp/mutation.md
-    python scripts/mutation_report.py 'occlusion_mim.cka.*' 'occlusion_mim.experiments.x_claim*'   # some only
+    python scripts/mutation_report.py 'occlusion_mim.cka.*' 'occlusion_mim.claims.x_claim*'   # some only
 
 Mutants not yet run ("not checked") are left out; a timeout counts as killed (the test run noticed), a
 mutant no test reaches ("no tests") as survived."""

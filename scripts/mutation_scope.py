@@ -13,7 +13,7 @@ from pathlib import Path
 
 SCOPES = {
     'claims': (
-        'experiments',
+        'claims',
         'verdict combine condition mean_cka slope _interval cka_stat cka_diff top1_se diff_interval judge '
         '_cond claim_c1 claim_c2 claim_c3 claim_c4 claim_c5 t975 combine_seeds top1_interval',
     ),

@@ -12,7 +12,7 @@ papermill.
 Each notebook runs as `papermill nbs/<name>.ipynb <out>/<name>.ipynb -p preset <preset> -p out_dir
 <out>/<name> ...`; its figure, data (CSV) and manifest land in <out>/<name>/. A `-p key=value` is passed to
 the notebooks that have that parameter (values are Python literals where they parse as such: -p
-epochs=[10,50]). Trained runs are cached (see occlusion_mim.experiments), so a second run_all only re-measures
+epochs=[10,50]). Trained runs are cached (see occlusion_mim.runs), so a second run_all only re-measures
 and re-plots. Prints each notebook's time and writes <out>/run_all.csv."""
 
 import argparse, ast, shutil, sys, time
@@ -149,7 +149,7 @@ def main(argv=None):
         write_gallery_times(g / 'run_all.csv', pd.DataFrame(rows))
         claims = [r for f in sorted(g.glob('*_claims.csv')) for r in pd.read_csv(f).to_dict('records')]
         if claims:  # one table of what these runs say about C1-C5
-            from occlusion_mim.experiments import claims_markdown
+            from occlusion_mim.claims import claims_markdown
 
             (g / 'claims.md').write_text(
                 f"Claims tested by the {a.preset}-preset run (from the notebooks' last cells):\n\n"
@@ -203,7 +203,7 @@ def write_gallery_times(path: Path, runs: pd.DataFrame):
 
 def write_plan(out: Path, names: list, failed: list) -> int:
     "Every notebook's plan.csv as one plan: each run once, the notebooks that need it, and the total."
-    from occlusion_mim.experiments import plan_table
+    from occlusion_mim.runs import plan_table
 
     plans = []
     for n in names:

@@ -22,7 +22,7 @@ NOTEBOOKS = {
     '03_models': 'occlusion_mim.models',
     '06_cka': 'occlusion_mim.cka',
     '07_shape_bias': 'occlusion_mim.shape_bias',
-    '08_experiments': 'occlusion_mim.experiments',
+    '08_claims': 'occlusion_mim.claims',
 }
 
 

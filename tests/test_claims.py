@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from occlusion_mim.experiments import (
+from occlusion_mim.claims import (
     Z95,
     claim_c1,
     claim_c2,
@@ -478,7 +478,7 @@ def test_seeds_use_students_t_at_the_family_wise_level():
 
 
 def test_a_baseline_the_model_cannot_be_told_from_gets_its_own_verdict():
-    from occlusion_mim.experiments import BASELINE_TIE, claims_markdown
+    from occlusion_mim.claims import BASELINE_TIE, claims_markdown
 
     row = claim_c1(flat(0.9), untrained=flat(0.9), pixels=flat(0.4))  # the paper's criterion holds
     assert row['verdict'] == BASELINE_TIE == 'not distinguishable from the baseline'

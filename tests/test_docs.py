@@ -36,10 +36,10 @@ def test_docs_build_without_quarto(tmp_path):
 
 def test_paper_recipe_table_is_current():
     "docs/paper_recipes.md is the recipe table of the code as it is (regenerate it when a recipe changes)."
-    from occlusion_mim.experiments import recipe_markdown
+    from occlusion_mim.presets import recipe_markdown
 
     said = (ROOT / 'docs' / 'paper_recipes.md').read_text()
     assert said == recipe_markdown(), (
-        "docs/paper_recipes.md is stale: python -c \"from occlusion_mim.experiments import recipe_markdown; "
+        "docs/paper_recipes.md is stale: python -c \"from occlusion_mim.presets import recipe_markdown; "
         "open('docs/paper_recipes.md', 'w').write(recipe_markdown())\""
     )

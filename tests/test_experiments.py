@@ -90,7 +90,7 @@ def test_papermill_reads_every_parameter_and_its_help(nb):
     assert list(found) == names, f'papermill reads {sorted(set(names) - set(found))} from {nb} as nothing'
     assert all(p['help'] for p in found.values()), [k for k, p in found.items() if not p['help']]
     # a help that names the presets' values ("None: the preset's (1 default, 100 paper)") names RECIPES' own
-    from occlusion_mim.experiments import RECIPES
+    from occlusion_mim.presets import RECIPES
 
     where = dict(
         full_epochs=lambda R: R['full_epochs'],
@@ -167,7 +167,7 @@ def test_fig3_data_and_claims(tmp_path):
     assert (runs.ft_n == 200).all()  # top-1 on the held-out images asked for
     claims = pd.read_csv(out / 'fig3_claims.csv')
     assert list(claims.claim) == ['C3', 'C4']
-    from occlusion_mim.experiments import VERDICTS
+    from occlusion_mim.claims import VERDICTS
 
     assert claims.verdict.isin(VERDICTS[:-1]).all()
     # the instrument's own check sits in both claims: does CKA tell PT from the untrained encoder?

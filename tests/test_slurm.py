@@ -113,7 +113,7 @@ def test_a_rerun_picks_up_the_submitted_job(slurm, tmp_path, capsys):
     """A notebook interrupted while its job runs leaves the job running; `run_cached` called again waits for
     that job (no second submission) and writes the cache entry."""
     import dataclasses
-    from occlusion_mim.experiments import run_cached, run_key
+    from occlusion_mim.runs import run_cached, run_key
     from occlusion_mim.slurm import submit_run
 
     launcher = 'slurm:cpus_per_task=1,time=10,poll=0.5'

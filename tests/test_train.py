@@ -283,7 +283,8 @@ def test_the_default_presets_finetuning_learns_the_shapes(tmp_path):
     """The default preset's fine-tuning recipe, as the notebooks run it (`RECIPES['default']`), trains its
     classifier from scratch (the hardest start it meets: the supervised baseline) to >= 80% top-1 of 10
     classes on the 2,000 held-out shapes (about 2 minutes on 2 CPU cores, fp32)."""
-    from occlusion_mim.experiments import RECIPES, finetune_config, cli_args
+    from occlusion_mim.runs import cli_args
+    from occlusion_mim.presets import RECIPES, finetune_config
 
     c = finetune_config(RECIPES['default'], None, 'shapes', device='cpu', quiet=True)
     assert (c.precision, c.epochs, c.n_per_class) == ('fp32', 1, 6000)
