@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-from .core import check_choice, sample_seed
+from .core import check_choice, stream_generator
 
 # %% auto #0
 __all__ = ['as_features', 'gram_linear', 'gram_rbf', 'center_gram', 'cka_from_grams', 'linear_cka', 'rbf_cka',
@@ -353,7 +353,7 @@ def jackknife_weights(
     n, groups = int(n), int(groups)
     if groups < 2 or n < 2 * groups:
         raise ValueError(f"jackknife needs 2 <= groups <= n / 2; got groups={groups} for n={n} images")
-    g = torch.Generator().manual_seed(sample_seed(seed, 8191))
+    g = stream_generator(seed, 'cka_groups')
     group = torch.randperm(n, generator=g) % groups
     return (group[None, :] != torch.arange(groups)[:, None]).double()
 
@@ -407,7 +407,7 @@ def jackknife_interval(
 # %% ../nbs/06_cka.ipynb #7ec5fc1c
 def mask_noise(n: int, num_patches: int, seed: int = 0) -> torch.Tensor:
     "The protocol's (n, num_patches) mask noise for `seed`: the same for every model, on the CPU."
-    return torch.rand(n, num_patches, generator=torch.Generator().manual_seed(sample_seed(seed, 4217)))
+    return torch.rand(n, num_patches, generator=stream_generator(seed, 'cka_masks'))
 
 
 def _encoder_of(model):

@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['check_choice', 'check_ratio', 'check_range', 'atomic_path', 'atomic_write_text', 'atomic_torch_save',
-           'seed_everything', 'sample_seed', 'make_generator', 'project_root', 'output_dir', 'shown_path',
-           'git_revision', 'package_versions', 'run_manifest', 'write_manifest', 'save_figure', 'save_table']
+__all__ = ['STREAMS', 'check_choice', 'check_ratio', 'check_range', 'atomic_path', 'atomic_write_text', 'atomic_torch_save',
+           'seed_everything', 'sample_seed', 'make_generator', 'stream_seed', 'stream_generator', 'project_root',
+           'output_dir', 'shown_path', 'git_revision', 'package_versions', 'run_manifest', 'write_manifest',
+           'save_figure', 'save_table']
 
 # %% ../nbs/00_core.ipynb #95f7c169
 def check_choice(
@@ -137,6 +138,27 @@ def make_generator(
     if seed is None:
         seed = int(torch.randint(0, 2**62, (1,)).item())
     return torch.Generator().manual_seed(int(seed))
+
+# %% ../nbs/00_core.ipynb #56c29b5b
+STREAMS = dict(
+    mask=11,  # a training step's masking noise (run seed, step): the same masks whatever the split
+    views=13,  # a step's source augmentations and MoCo v3's views (run seed, step, process[, micro-batch])
+    step=17,  # the global generators of a step: stochastic depth, mixup / cutmix (seed, step, process, micro)
+    cka_masks=4217,  # the CKA protocol's mask noise (seed): the same masks for every model
+    cka_groups=8191,  # the CKA jackknife's partition of the images into groups (seed)
+)
+
+
+def stream_seed(seed: int, stream: str, *keys: int) -> int:
+    "The seed of random stream `stream` (a name of `STREAMS`) of run `seed` at `keys` (step, process, ...)."
+    if stream not in STREAMS:
+        raise ValueError(f"stream={stream!r} is not a random stream; choose one of {sorted(STREAMS)}")
+    return sample_seed(seed, STREAMS[stream], *keys)
+
+
+def stream_generator(seed: int, stream: str, *keys: int) -> torch.Generator:
+    "A CPU generator of stream `stream` of run `seed` at `keys` (`stream_seed`)."
+    return make_generator(stream_seed(seed, stream, *keys))
 
 # %% ../nbs/00_core.ipynb #81a10f33
 def project_root(start=None) -> Path | None:

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
+from .core import make_generator, seed_everything, stream_generator, stream_seed
 from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
 from .data import unlabelled_folder, has_class_folders, check_images
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
@@ -405,7 +406,7 @@ class EpochBatches(torch.utils.data.Sampler):
     def __iter__(self):
         order = (
             torch.randperm(
-                self.n, generator=torch.Generator().manual_seed(sample_seed(self.seed, self.epoch))
+                self.n, generator=make_generator(sample_seed(self.seed, self.epoch))
             )
             if self.shuffle
             else torch.arange(self.n)
@@ -1035,9 +1036,7 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     "Build a run of the checked config `c` (on `dataset` / `val_dataset` instead of `--data` if given)."
     rank, world, device = _start_processes(c)
     c = resolve_batch(c, world)
-    random.seed(c.seed)
-    np.random.seed(c.seed % 2**32)
-    torch.manual_seed(c.seed)
+    seed_everything(c.seed)
     data = dataset if dataset is not None else build_data(c, _img_size(c), train=True)
     if rank == 0 and getattr(data, 'note', None):
         print(f"occlusion-mim: {data.note}", file=sys.stderr)
@@ -1234,7 +1233,7 @@ def step_noise(s: TrainState, n: int, micro: int) -> torch.Tensor:
     """This micro-batch's rows of the step's masking noise, drawn for the whole global batch (the same masks
     whatever the split)."""
     c = s.c
-    g = torch.Generator().manual_seed(sample_seed(c.seed, 11, s.step))
+    g = stream_generator(c.seed, 'mask', s.step)
     noise = torch.rand(n * s.world * c.accum_iter, s.model.encoder.num_patches, generator=g)
     first = (micro * s.world + s.rank) * n
     return noise[first : first + n]
@@ -1243,18 +1242,15 @@ def step_noise(s: TrainState, n: int, micro: int) -> torch.Tensor:
 def view_generator(s: TrainState, micro: int) -> torch.Generator:
     """The generator of the model's transform (source augmentations, MoCo's views) for this step, process and
     micro-batch."""
-    keys = (s.c.seed, 13, s.step, s.rank) + ((micro,) if s.c.accum_iter > 1 else ())
-    return torch.Generator().manual_seed(sample_seed(*keys))
+    keys = (s.step, s.rank) + ((micro,) if s.c.accum_iter > 1 else ())
+    return stream_generator(s.c.seed, 'views', *keys)
 
 
 def seed_step(s: TrainState, micro: int):
     """Seed the global generators (torch, numpy, random) from (seed, step, process, micro-batch): every draw
     they feed in a step (stochastic depth, mixup / cutmix) is then a function of where the run stands, so a
     resumed run draws what the uninterrupted one did, wherever it was stopped."""
-    k = sample_seed(s.c.seed, 17, s.step, s.rank, micro)
-    torch.manual_seed(k)
-    np.random.seed(k % 2**32)
-    random.seed(k)
+    seed_everything(stream_seed(s.c.seed, 'step', s.step, s.rank, micro))
 
 
 def train_step(s: TrainState, x, y, b: int) -> float | None:
@@ -1417,7 +1413,7 @@ class TensorBatches:
 
     def batch(self, epoch: int, idx: list) -> tuple[torch.Tensor, torch.Tensor]:
         "The cropped uint8 images `(N, 3, size, size)` of samples `idx` in `epoch`, and their labels."
-        gens = [torch.Generator().manual_seed(sample_seed(self.seed, epoch, i)) for i in idx]
+        gens = [make_generator(sample_seed(self.seed, epoch, i)) for i in idx]
         if self.sources is None:
             H, W = self.stack.shape[-2:]
             boxes = torch.tensor([self.crop.draw(H, W, g) for g in gens])
