@@ -31,7 +31,7 @@ MUTANTS = [
     (
         'the global generators not re-seeded each step (mixup / cutmix, drop path)',
         'occlusion_mim/train.py',
-        'k = sample_seed(s.c.seed, 17, s.step, s.rank, micro)',
+        "seed_everything(stream_seed(s.c.seed, 'step', s.step, s.rank, micro))",
         'return',
         [RESUME_FT],
     ),
