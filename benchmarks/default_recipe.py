@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 import occlusion_mim.models as om
 from occlusion_mim.data import ShapesTextures, EvalTransform
-from occlusion_mim.train import TrainConfig, train, evaluate, build_model, load_checkpoint
+from occlusion_mim.train import TrainConfig, train, evaluate, build_model
+from occlusion_mim.checkpoints import load_checkpoint
 
 # an architecture that only this comparison uses: the 3-block mini ViT at 48 px (6 px patches, 64 tokens)
 om.ARCHS['vit_mini48_patch6'] = dict(img_size=48, patch_size=6, embed_dim=64, depth=3, num_heads=4)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 from .core import check_ratio, check_range, check_choice, make_generator
+from .core import MASK_RATIO, check_mask_ratio
 from .data import to_float, normalize, denormalize
 
 # %% auto #0
@@ -259,8 +260,7 @@ def random_masking(
     mask_ratio: float,  # fraction of patches to mask, in [0, 1)
 ):
     "MAE random masking: return `ids_keep` (N, L_keep), `mask` (N, L; 1 = masked) and `ids_restore` (N, L)."
-    if not 0 <= float(mask_ratio) < 1:
-        raise ValueError(f"mask_ratio={mask_ratio!r} is outside [0, 1)")
+    mask_ratio = check_mask_ratio(mask_ratio)
     N, L = noise.shape
     len_keep = int(L * (1 - mask_ratio))
     ids_shuffle = torch.argsort(noise, dim=1)  # ascending: small noise is kept
@@ -296,7 +296,7 @@ class PatchMask:
 
     def __init__(
         self,
-        ratio: float = 0.75,  # fraction of patches masked, in (0, 1)
+        ratio: float = MASK_RATIO,  # fraction of patches masked, in (0, 1)
         patch_size: int = 16,  # patch side in pixels
     ):
         self.ratio, self.patch_size = check_ratio('ratio', ratio), int(patch_size)
@@ -691,7 +691,7 @@ class SourceTransform:
         cls,
         spec,  # see `parse_augmentations`
         patch_size: int = 16,  # patch side for masking
-        mask_ratio: float = 0.75,
+        mask_ratio: float = MASK_RATIO,
         chunk: int | None = 16,
         compile: bool | None = None,  # for the colour augmentation, see `ColorAugment`
         **kw,  # per-augmentation options: dict(cutmix=dict(area=...), color=dict(p=...))

@@ -6,17 +6,20 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/checkpoints.html.md"""
 
 # %% ../nbs/04_checkpoints.ipynb #d06a9c00
 from __future__ import annotations
-import os, re, pickle
-from dataclasses import dataclass, field
+import os, re, json, time, pickle, random, shutil, signal, hashlib
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
+import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import atomic_torch_save
+from .core import atomic_torch_save, atomic_write_text
 from .models import Siamese, MomentumTarget, Classifier
 
 # %% auto #0
-__all__ = ['PUBLIC', 'CheckpointError', 'read_weights', 'convert_state_dict', 'LoadResult', 'interpolate_pos_embed',
-           'load_pretrained', 'save_model', 'public_file', 'infer_arch', 'public_model']
+__all__ = ['PUBLIC', 'CONTINUE', 'CheckpointError', 'read_weights', 'convert_state_dict', 'LoadResult', 'interpolate_pos_embed',
+           'load_pretrained', 'save_model', 'public_file', 'infer_arch', 'public_model', 'FaultPlan', 'NonFiniteLoss',
+           'rng_state', 'set_rng_state', 'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint',
+           'load_checkpoint', 'load_latest_checkpoint']
 
 # %% ../nbs/04_checkpoints.ipynb #87549be1
 class CheckpointError(ValueError):
@@ -354,3 +357,244 @@ def public_model(spec: str, method: str | None = None) -> tuple[Siamese, LoadRes
         model = create_model(f'{method}_{arch}')
     res = load_pretrained(model, path, weights=weights)
     return model.eval(), res
+
+# %% ../nbs/04_checkpoints.ipynb #e7501a4a
+class FaultPlan:
+    """Fault injection for the resume tests, read once per run from `OCCLUSION_MIM_FAULT=<point>:<n>`
+    (`from_env`): at point 'step' or 'save' the process kills itself (SIGKILL) the n-th time it gets there;
+    'nan': the loss of step n becomes NaN; 'slow:<ms>': every step sleeps that long. Unset, the plan is empty
+    (false) and costs the loop one call that returns at once."""
+
+    POINTS = ('step', 'save', 'nan', 'slow')
+
+    def __init__(self, spec: str = ''):
+        self.spec, self.point, self.n = spec, '', 0
+        if spec:
+            point, _, n = spec.partition(':')
+            if point not in self.POINTS or not n.isdigit():
+                raise ValueError(
+                    f"OCCLUSION_MIM_FAULT={spec!r}: expected <point>:<n>, point one of {list(self.POINTS)}"
+                )
+            self.point, self.n = point, int(n)
+
+    @classmethod
+    def from_env(cls) -> 'FaultPlan':
+        return cls(os.environ.get('OCCLUSION_MIM_FAULT', ''))
+
+    def __bool__(self) -> bool:
+        return bool(self.point)
+
+    def __call__(self, point: str, count: int) -> bool:
+        "Whether the loss of this step is to be NaN ('nan'); a kill or a sleep where the plan says so."
+        if not self.point:
+            return False
+        if self.point == 'slow' and point == 'step':
+            time.sleep(self.n / 1000)  # each step takes that much longer (to interrupt a tiny run)
+            return False
+        if self.point != point or self.n != count:
+            return False
+        if point == 'nan':
+            return True
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class NonFiniteLoss(RuntimeError):
+    "The loss, or the weights, became NaN or infinite; the last finite checkpoint is kept."
+
+
+CONTINUE = (
+    "To continue, rerun the same command with a lower learning rate (--blr or --lr): it resumes from that "
+    "checkpoint; if that fails too, its weights are already too far off: start over in another --out"
+)
+
+# %% ../nbs/04_checkpoints.ipynb #3c1951dc
+def rng_state() -> dict:
+    s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
+    if torch.cuda.is_available():
+        s['cuda'] = torch.cuda.get_rng_state_all()
+    return s
+
+
+def set_rng_state(s: dict):
+    random.setstate(s['python'])
+    np.random.set_state(s['numpy'])
+    torch.set_rng_state(s['torch'])
+    if 'cuda' in s and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(s['cuda'])
+
+
+def _np_state_to_plain(st):
+    "numpy's RNG state as plain types (loadable with weights_only=True)."
+    return (st[0], torch.from_numpy(np.asarray(st[1]).astype(np.int64)), int(st[2]), int(st[3]), float(st[4]))
+
+
+def _plain_to_np_state(st):
+    return (st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4])
+
+
+_saves = [0]
+
+
+class CheckpointCorrupt(ValueError):
+    "A run folder's checkpoint that is unreadable or fails its checksum."
+
+
+def _sums_path(path) -> Path:
+    "The checksum file beside a checkpoint: the SHA-256 of every checkpoint file the folder may hold."
+    return Path(path).with_name(Path(path).name + '.sha256')
+
+
+def _prev_path(path) -> Path:
+    "The previous checkpoint, kept until the next one is written and summed."
+    path = Path(path)
+    return path.with_name(path.stem + '.prev' + path.suffix)
+
+
+def file_sha256(path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(chunk):
+            h.update(b)
+    return h.hexdigest()
+
+
+def _known_sums(path) -> list | None:
+    "The checksums recorded beside `path` (None: none recorded, a folder from before checksums)."
+    sp = _sums_path(path)
+    if not sp.exists():
+        return None
+    try:
+        return list(json.loads(sp.read_text())['sha256'])
+    except (ValueError, KeyError, TypeError):
+        return []  # a torn or edited sums file vouches for nothing
+
+
+def _current_sum(path) -> list:
+    "The sum of the checkpoint at `path` now, as a list of one (none: no file, or a torn sums file)."
+    known = _known_sums(path)
+    if known is not None:
+        return known[:1]  # the current file's sum is listed first
+    return [file_sha256(path)] if path.exists() else []  # a folder from before checksums
+
+
+def nonfinite_tensors(*state_dicts) -> list[str]:
+    "Names of the floating-point tensors holding NaN or inf in (nested) state dicts."
+    bad = []
+
+    def walk(x, name):
+        if isinstance(x, torch.Tensor):
+            if x.is_floating_point() and not torch.isfinite(x).all():
+                bad.append(name)
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, f'{name}.{k}' if name else str(k))
+        elif isinstance(x, (list, tuple)):
+            for i, v in enumerate(x):
+                walk(v, f'{name}.{i}')
+
+    for i, sd in enumerate(state_dicts):
+        walk(sd, '' if i == 0 else f'[{i}]')
+    return bad
+
+
+def save_checkpoint(
+    path,
+    model,
+    optimizer,
+    scaler,
+    c,  # the run's configuration (a dataclass: `TrainConfig`), stored as a dict
+    epoch: int,
+    step_in_epoch: int,
+    step: int,
+    faults: FaultPlan | None = None,  # the resume tests' fault plan ('save': killed before the rename)
+):
+    """Everything needed to resume exactly. Never non-finite (a `NonFiniteLoss` instead, the last checkpoint
+    kept); written to a temp file and summed (SHA-256) before the rename, the one it replaces kept as
+    `checkpoint.prev.pt`, so one corrupt file never costs the run."""
+    path = Path(path)
+    model_sd, opt_sd = model.state_dict(), optimizer.state_dict()
+    bad = nonfinite_tensors(model_sd, opt_sd['state'])
+    if bad:
+        raise NonFiniteLoss(
+            f"the weights or optimiser state became non-finite by step {step} ({len(bad)} tensors, e.g. "
+            f"{bad[:3]}); not saved: the last finite checkpoint {path} is kept. {CONTINUE}"
+        )
+    rs = rng_state()
+    rs['numpy'] = _np_state_to_plain(rs['numpy'])
+    rs['python'] = (rs['python'][0], list(rs['python'][1]), rs['python'][2])
+    obj = dict(
+        format='occlusion_mim',
+        model_name=getattr(model, 'name', c.model),
+        model=model_sd,
+        optimizer=opt_sd,
+        scaler=scaler.state_dict() if scaler is not None else None,
+        epoch=epoch,
+        step_in_epoch=step_in_epoch,
+        step=step,
+        rng=rs,
+        config=asdict(c),
+    )
+    _saves[0] += 1
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    try:
+        try:
+            torch.save(obj, tmp)
+            with open(tmp, 'rb') as f:
+                os.fsync(f.fileno())
+        except (RuntimeError, OSError) as e:  # a full disk: torch says 'basic_ios::clear: iostream error'
+            free = shutil.disk_usage(path.parent).free / 2**30
+            raise OSError(
+                f"cannot write checkpoint {tmp} ({e}); {free:.1f} GiB free on its disk; the last checkpoint "
+                f"{path} is kept: free space and rerun the command to resume"
+            ) from None
+        new = file_sha256(tmp)  # read back from the disk
+        if faults:
+            faults('save', _saves[0])  # a kill here leaves the previous checkpoint in place
+        # the sums first: every file the folder holds at any moment has its sum listed
+        atomic_write_text(_sums_path(path), json.dumps(dict(sha256=[new] + _current_sum(path))))
+        if path.exists():
+            os.replace(path, _prev_path(path))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_checkpoint(path, verify: bool = True, sums_of=None) -> dict:
+    """A checkpoint written by `save_checkpoint`, checked (`verify`) against the SHA-256 sums recorded beside
+    it, or beside `sums_of` (the run's `checkpoint.pt`, for its previous checkpoint)."""
+    path = Path(path)
+    sums_file = _sums_path(sums_of or path)
+    sums = _known_sums(sums_of or path) if verify else None
+    if sums is not None and file_sha256(path) not in sums:
+        raise CheckpointCorrupt(f"{path} fails its checksum ({sums_file.name}): the file was changed")
+    try:
+        ck = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise CheckpointCorrupt(f"{path} cannot be read: {type(e).__name__}: {str(e)[:200]}") from None
+    if not isinstance(ck, dict) or ck.get('format') != 'occlusion_mim' or 'rng' not in ck:
+        raise CheckpointCorrupt(f"{path} is not a training checkpoint of occlusion_mim")
+    ck['rng']['numpy'] = _plain_to_np_state(ck['rng']['numpy'])
+    p = ck['rng']['python']
+    ck['rng']['python'] = (p[0], tuple(p[1]), p[2])
+    return ck
+
+
+def load_latest_checkpoint(path) -> tuple[dict, Path, str]:
+    """The newest good checkpoint of a run folder: `path`, else the previous one if `path` is missing,
+    unreadable or fails its checksum; (checkpoint, file, a note when it fell back). None of them good: a
+    `CheckpointCorrupt` naming each file and why."""
+    path, errors = Path(path), []
+    for f in (path, _prev_path(path)):
+        if not f.exists():
+            continue
+        try:
+            ck = load_checkpoint(f, sums_of=path)
+        except CheckpointCorrupt as e:
+            errors.append(str(e))
+            continue
+        note = f"{'; '.join(errors)}; resuming from {f.name} (step {ck['step']})" if errors else ''
+        return ck, f, note
+    raise CheckpointCorrupt(
+        f"no good checkpoint in {path.parent}: {'; '.join(errors) or 'none found'}; delete the folder "
+        "(or use another --out) to start the run over"
+    )

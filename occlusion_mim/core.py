@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['STREAMS', 'check_choice', 'check_ratio', 'check_range', 'atomic_path', 'atomic_write_text', 'atomic_torch_save',
-           'seed_everything', 'sample_seed', 'make_generator', 'stream_seed', 'stream_generator', 'project_root',
-           'output_dir', 'shown_path', 'git_revision', 'package_versions', 'run_manifest', 'write_manifest',
-           'save_figure', 'save_table']
+__all__ = ['MASK_RATIO', 'STREAMS', 'check_choice', 'check_ratio', 'check_mask_ratio', 'check_range', 'atomic_path',
+           'atomic_write_text', 'atomic_torch_save', 'seed_everything', 'sample_seed', 'make_generator', 'stream_seed',
+           'stream_generator', 'project_root', 'output_dir', 'shown_path', 'git_revision', 'package_versions',
+           'run_manifest', 'write_manifest', 'save_figure', 'save_table']
 
 # %% ../nbs/00_core.ipynb #95f7c169
 def check_choice(
@@ -37,18 +37,26 @@ def check_choice(
 # %% ../nbs/00_core.ipynb #38cd3b6f
 def check_ratio(
     name: str,  # the argument's name
-    value,  # a number that must lie strictly between 0 and 1
+    value,  # a number that must lie strictly between 0 and 1 (or in [0, 1) with `allow_zero`)
+    allow_zero: bool = False,  # 0 allowed: a mask ratio of 0 is the occlusion-free control
 ) -> float:
-    "Return `value` as a float, or raise a `ValueError` naming it unless 0 < value < 1."
+    "Return `value` as a float, or raise a `ValueError` naming it unless 0 < value < 1 (0 <= value < 1)."
+    interval = '[0, 1)' if allow_zero else 'the open interval (0, 1)'
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(
-            f"{name}={value!r} is not a number; expected a ratio in the open interval (0, 1)"
-        ) from None
-    if not 0 < v < 1:
-        raise ValueError(f"{name}={value!r} is outside the open interval (0, 1)")
+        raise ValueError(f"{name}={value!r} is not a number; expected a ratio in {interval}") from None
+    if not ((v >= 0 if allow_zero else v > 0) and v < 1):
+        raise ValueError(f"{name}={value!r} is outside {interval}")
     return v
+
+
+MASK_RATIO = 0.75  # MAE's masking ratio: the default of every masked method, source mask and `--mask-ratio`
+
+
+def check_mask_ratio(mask_ratio, allow_zero: bool = True) -> float:
+    "A mask ratio as a float in [0, 1) (or (0, 1)), else a clear error naming the value: the one check of it."
+    return check_ratio('mask_ratio', mask_ratio, allow_zero)
 
 # %% ../nbs/00_core.ipynb #ebba476e
 def check_range(

@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
-from .core import check_choice
+from .core import check_choice, MASK_RATIO, check_mask_ratio
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, denormalize
 from occlusion_mim.augment import (
     check_images,
@@ -28,13 +28,13 @@ from occlusion_mim.augment import (
 
 # %% auto #0
 __all__ = ['LayerNorm', 'MASK_MODES', 'TRANSFORMS', 'TARGETS', 'SIMILARITIES', 'METHODS', 'ARCHS', 'HEAD_SIZES', 'HEADS',
-           'OPTIONS', 'sincos_1d', 'sincos_2d', 'check_model_images', 'check_mask_ratio', 'patchify', 'unpatchify',
-           'ViTEncoder', 'Registry', 'Method', 'register_method', 'Parts', 'Views', 'PixelSpace', 'MaskedViews',
-           'TwoCropViews', 'SameViews', 'masked_views', 'two_crop_views', 'same_views', 'PixelTarget', 'LabelTarget',
-           'MomentumTarget', 'pixel_target', 'momentum_tokens', 'momentum_projection', 'label_target', 'MAEDecoder',
-           'block_at_tokens', 'masked_mse', 'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce',
-           'normalized_l2', 'Contrastive', 'Classifier', 'reconstruction', 'contrastive', 'classifier', 'SiameseOutput',
-           'Siamese', 'momentum_schedule', 'list_models', 'parse_model_name', 'create_model']
+           'OPTIONS', 'sincos_1d', 'sincos_2d', 'check_model_images', 'patchify', 'unpatchify', 'ViTEncoder',
+           'Registry', 'Method', 'register_method', 'Parts', 'Views', 'PixelSpace', 'MaskedViews', 'TwoCropViews',
+           'SameViews', 'masked_views', 'two_crop_views', 'same_views', 'PixelTarget', 'LabelTarget', 'MomentumTarget',
+           'pixel_target', 'momentum_tokens', 'momentum_projection', 'label_target', 'MAEDecoder', 'block_at_tokens',
+           'masked_mse', 'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce', 'normalized_l2', 'Contrastive',
+           'Classifier', 'reconstruction', 'contrastive', 'classifier', 'SiameseOutput', 'Siamese', 'momentum_schedule',
+           'list_models', 'parse_model_name', 'create_model']
 
 # %% ../nbs/03_models.ipynb #f3c4ccea
 def sincos_1d(dim: int, pos: np.ndarray) -> np.ndarray:
@@ -67,18 +67,6 @@ def check_model_images(images, img_size: int, patch_size: int):
             f"(its position embeddings are fixed to a {grid}x{grid} grid)"
         )
     return images
-
-
-def check_mask_ratio(mask_ratio, allow_zero: bool = True) -> float:
-    "`mask_ratio` as a float in [0, 1) (or (0, 1)); a clear error naming the value otherwise."
-    try:
-        r = float(mask_ratio)
-    except (TypeError, ValueError):
-        raise ValueError(f"mask_ratio={mask_ratio!r} is not a number") from None
-    lo_ok = r >= 0 if allow_zero else r > 0
-    if not (lo_ok and r < 1):
-        raise ValueError(f"mask_ratio={mask_ratio!r} is outside {'[0, 1)' if allow_zero else '(0, 1)'}")
-    return r
 
 # %% ../nbs/03_models.ipynb #4835b4a9
 def patchify(imgs, patch_size: int):
@@ -381,7 +369,7 @@ class MaskedViews(PixelSpace):
         num_patches: int,  # L, the encoder's patch count
         patch_size: int,  # patch side, for the source's pixel-space patch masking
         embed_dim: int = 0,  # the width of the learnable mask token (`mask_mode='token'`)
-        mask_ratio: float = 0.75,  # fraction of tokens masked, in [0, 1); 0: the occlusion-free control
+        mask_ratio: float = MASK_RATIO,  # fraction of tokens masked, in [0, 1); 0: the occlusion-free control
         mask_mode: str = 'drop',  # 'drop' (MAE), 'black' or 'token' (learnable mask token)
         source_aug: str = 'none',  # extra source augmentations, e.g. 'mask+cutmix+color' (Appendix A)
         **pixel_stats,  # pixel_mean, pixel_std of the normalisation
@@ -990,7 +978,7 @@ HEAD_SIZES = {
 }
 HEADS = HEAD_SIZES  # the earlier name, kept for scripts that import it
 OPTIONS = dict(  # create_model's method options and their defaults (a method's recipe may change them)
-    mask_ratio=0.75,  # source masking ratio of the masked methods
+    mask_ratio=MASK_RATIO,  # source masking ratio of the masked methods
     mask_mode='drop',  # how masked tokens enter the encoder: 'drop' (MAE), 'black', 'token' (learnable token)
     source_aug='none',  # extra source augmentations (Appendix A), e.g. 'mask+cutmix+color'
     norm_pix=True,  # MAE: per-patch normalised pixel target

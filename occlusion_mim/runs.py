@@ -13,17 +13,24 @@ import torch
 from .core import output_dir, atomic_write_text, git_revision, shown_path
 from .data import SHAPES, read_resource
 from .models import parse_model_name
-from .train import TrainConfig, train, check_config, build_model, load_checkpoint
-from .train import CheckpointCorrupt, resolve_precision, resolve_device
+from .checkpoints import CheckpointCorrupt, file_sha256, load_checkpoint
+from .train import NOT_DEFINING
+from occlusion_mim.train import (
+    TrainConfig,
+    train,
+    check_config,
+    build_model,
+    resolve_precision,
+    resolve_device,
+)
 from .slurm import is_slurm, run_on_slurm
 
 # %% auto #0
-__all__ = ['NOT_DEFINING', 'KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'TRAINED_NOW', 'cache_root',
-           'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached',
-           'cache_summary', 'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
+__all__ = ['KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'TRAINED_NOW', 'cache_root', 'data_fingerprint',
+           'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'cache_summary',
+           'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
 
 # %% ../nbs/10_runs.ipynb #f59461a2
-NOT_DEFINING = ('out', 'quiet', 'num_workers', 'log_every', 'save_every', 'device', 'precision', 'compile')
 # the precision is in the key as it resolves (`key_precision`), not as written: 'auto' is fp32 on a CPU
 # options added after runs were cached: in the key only when not default
 KEY_SINCE = dict(on_corrupt='error', total_batch=0, beta2=0.0, auto_augment='', reprob=0.0, pool='')
@@ -43,11 +50,8 @@ def cache_root(cache=None) -> Path:
 
 
 def _file_hash(path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''):
-            h.update(b)
-    return h.hexdigest()[:16]
+    "A file's content hash as run keys and data fingerprints write it: its SHA-256's first 16 hex digits."
+    return file_sha256(path)[:16]
 
 
 VIEWS_VERSION = 2  # 2: source augmentations reach the source only, MoCo v3's views are made in pixel space

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 import torch.distributed as dist
 from .core import atomic_write_text
-from .train import TrainConfig, check_config, train, Preempted, request_stop, _STOP_WATCHED
+from .train import TrainConfig, check_config, train, Preempted, request_stop, watch_stop_requests
 
 # %% auto #0
 __all__ = ['SLURM_DEFAULTS', 'STOP_SIGNALS', 'ACTIVE', 'LOST_AFTER', 'sbatch_options', 'slurm_minutes', 'parse_slurm', 'is_slurm',
@@ -99,7 +99,7 @@ class TrainJob:
         requeue = signal.getsignal(signal.SIGUSR2)  # submitit's checkpoint-and-requeue handler
         for s in STOP_SIGNALS:
             signal.signal(s, request_stop)
-        _STOP_WATCHED.set()
+        watch_stop_requests()
         try:
             return train(c)
         except Preempted as e:

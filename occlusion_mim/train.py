@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #147201ec
 from __future__ import annotations
-import os, re, sys, json, math, time, random, shutil, hashlib, dataclasses, contextlib, warnings, threading
+import os, re, sys, json, math, time, random, dataclasses, contextlib, warnings, threading
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
-from .core import make_generator, seed_everything, stream_generator, stream_seed
+from .core import make_generator, seed_everything, stream_generator, stream_seed, MASK_RATIO
 from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
 from .data import unlabelled_folder, has_class_folders, check_images
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
@@ -30,17 +30,26 @@ from occlusion_mim.models import (
     SiameseOutput,
 )
 from .checkpoints import load_pretrained, read_weights, CheckpointError
+from occlusion_mim.checkpoints import (
+    CONTINUE,
+    NonFiniteLoss,
+    CheckpointCorrupt,
+    FaultPlan,
+    rng_state,
+    set_rng_state,
+)
+from .checkpoints import file_sha256, nonfinite_tensors, save_checkpoint, load_checkpoint
+from .checkpoints import load_latest_checkpoint, _prev_path
 
 # %% auto #0
-__all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'CONTINUE', 'METRIC_COLUMNS', 'RESUMABLE',
+__all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'NOT_DEFINING', 'RESUMABLE',
            'TrainConfig', 'check_config', 'check_auto_augment', 'build_data', 'TimmTrainTransform', 'TwoCrops',
            'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups',
-           'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'rng_state', 'set_rng_state',
-           'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint', 'load_checkpoint',
-           'load_latest_checkpoint', 'resolve_device', 'NonFiniteLoss', 'Preempted', 'request_stop', 'evaluate',
-           'TrainState', 'resolve_batch', 'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore',
-           'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped',
-           'train_epoch', 'end_epoch', 'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help', 'main']
+           'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'resolve_device', 'Preempted',
+           'watch_stop_requests', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch', 'setup', 'RunFolderError',
+           'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint', 'step_noise',
+           'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch', 'working_copy',
+           'TensorBatches', 'in_memory', 'train', 'field_help', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -70,7 +79,7 @@ class TrainConfig:
     # AdamW's second beta (0: MAE's 0.95 when pretraining, 0.999 when fine-tuning / probing)
     beta2: float = 0.0
     layer_decay: float = 0.75  # fine-tuning: layer-wise lr decay (1 = none)
-    mask_ratio: float = 0.75  # pretraining: source masking ratio
+    mask_ratio: float = MASK_RATIO  # pretraining: source masking ratio
     loss: str = ''  # pretraining, C-MAE: 'infonce' (default) or 'l2' (normalised L2, the augmentation study)
     source_aug: str = 'none'  # pretraining: extra source augmentations, e.g. 'cutmix+color' (Appendix A)
     momentum: float = 0.99  # momentum targets: base EMA momentum (cosine to 1)
@@ -405,9 +414,7 @@ class EpochBatches(torch.utils.data.Sampler):
 
     def __iter__(self):
         order = (
-            torch.randperm(
-                self.n, generator=make_generator(sample_seed(self.seed, self.epoch))
-            )
+            torch.randperm(self.n, generator=make_generator(sample_seed(self.seed, self.epoch)))
             if self.shuffle
             else torch.arange(self.n)
         )
@@ -650,189 +657,6 @@ class TrainStep:
         self.step()
         return out
 
-# %% ../nbs/05_train.ipynb #986969f8
-def rng_state() -> dict:
-    s = dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state())
-    if torch.cuda.is_available():
-        s['cuda'] = torch.cuda.get_rng_state_all()
-    return s
-
-
-def set_rng_state(s: dict):
-    random.setstate(s['python'])
-    np.random.set_state(s['numpy'])
-    torch.set_rng_state(s['torch'])
-    if 'cuda' in s and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(s['cuda'])
-
-
-def _np_state_to_plain(st):
-    "numpy's RNG state as plain types (loadable with weights_only=True)."
-    return (st[0], torch.from_numpy(np.asarray(st[1]).astype(np.int64)), int(st[2]), int(st[3]), float(st[4]))
-
-
-def _plain_to_np_state(st):
-    return (st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4])
-
-
-_saves = [0]
-
-
-class CheckpointCorrupt(ValueError):
-    "A run folder's checkpoint that is unreadable or fails its checksum."
-
-
-def _sums_path(path) -> Path:
-    "The checksum file beside a checkpoint: the SHA-256 of every checkpoint file the folder may hold."
-    return Path(path).with_name(Path(path).name + '.sha256')
-
-
-def _prev_path(path) -> Path:
-    "The previous checkpoint, kept until the next one is written and summed."
-    path = Path(path)
-    return path.with_name(path.stem + '.prev' + path.suffix)
-
-
-def file_sha256(path, chunk: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk):
-            h.update(b)
-    return h.hexdigest()
-
-
-def _known_sums(path) -> list | None:
-    "The checksums recorded beside `path` (None: none recorded, a folder from before checksums)."
-    sp = _sums_path(path)
-    if not sp.exists():
-        return None
-    try:
-        return list(json.loads(sp.read_text())['sha256'])
-    except (ValueError, KeyError, TypeError):
-        return []  # a torn or edited sums file vouches for nothing
-
-
-def _current_sum(path) -> list:
-    "The sum of the checkpoint at `path` now, as a list of one (none: no file, or a torn sums file)."
-    known = _known_sums(path)
-    if known is not None:
-        return known[:1]  # the current file's sum is listed first
-    return [file_sha256(path)] if path.exists() else []  # a folder from before checksums
-
-
-def nonfinite_tensors(*state_dicts) -> list[str]:
-    "Names of the floating-point tensors holding NaN or inf in (nested) state dicts."
-    bad = []
-
-    def walk(x, name):
-        if isinstance(x, torch.Tensor):
-            if x.is_floating_point() and not torch.isfinite(x).all():
-                bad.append(name)
-        elif isinstance(x, dict):
-            for k, v in x.items():
-                walk(v, f'{name}.{k}' if name else str(k))
-        elif isinstance(x, (list, tuple)):
-            for i, v in enumerate(x):
-                walk(v, f'{name}.{i}')
-
-    for i, sd in enumerate(state_dicts):
-        walk(sd, '' if i == 0 else f'[{i}]')
-    return bad
-
-
-def save_checkpoint(
-    path, model, optimizer, scaler, c: TrainConfig, epoch: int, step_in_epoch: int, step: int
-):
-    """Everything needed to resume exactly. Never non-finite (a `NonFiniteLoss` instead, the last checkpoint
-    kept); written to a temp file and summed (SHA-256) before the rename, the one it replaces kept as
-    `checkpoint.prev.pt`, so one corrupt file never costs the run."""
-    path = Path(path)
-    model_sd, opt_sd = model.state_dict(), optimizer.state_dict()
-    bad = nonfinite_tensors(model_sd, opt_sd['state'])
-    if bad:
-        raise NonFiniteLoss(
-            f"the weights or optimiser state became non-finite by step {step} ({len(bad)} tensors, e.g. "
-            f"{bad[:3]}); not saved: the last finite checkpoint {path} is kept. {CONTINUE}"
-        )
-    rs = rng_state()
-    rs['numpy'] = _np_state_to_plain(rs['numpy'])
-    rs['python'] = (rs['python'][0], list(rs['python'][1]), rs['python'][2])
-    obj = dict(
-        format='occlusion_mim',
-        model_name=getattr(model, 'name', c.model),
-        model=model_sd,
-        optimizer=opt_sd,
-        scaler=scaler.state_dict() if scaler is not None else None,
-        epoch=epoch,
-        step_in_epoch=step_in_epoch,
-        step=step,
-        rng=rs,
-        config=asdict(c),
-    )
-    _saves[0] += 1
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try:
-        try:
-            torch.save(obj, tmp)
-            with open(tmp, 'rb') as f:
-                os.fsync(f.fileno())
-        except (RuntimeError, OSError) as e:  # a full disk: torch says 'basic_ios::clear: iostream error'
-            free = shutil.disk_usage(path.parent).free / 2**30
-            raise OSError(
-                f"cannot write checkpoint {tmp} ({e}); {free:.1f} GiB free on its disk; the last checkpoint "
-                f"{path} is kept: free space and rerun the command to resume"
-            ) from None
-        new = file_sha256(tmp)  # read back from the disk
-        _fault('save', _saves[0])  # a kill here leaves the previous checkpoint in place
-        # the sums first: every file the folder holds at any moment has its sum listed
-        atomic_write_text(_sums_path(path), json.dumps(dict(sha256=[new] + _current_sum(path))))
-        if path.exists():
-            os.replace(path, _prev_path(path))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def load_checkpoint(path, verify: bool = True, sums_of=None) -> dict:
-    """A checkpoint written by `save_checkpoint`, checked (`verify`) against the SHA-256 sums recorded beside
-    it, or beside `sums_of` (the run's `checkpoint.pt`, for its previous checkpoint)."""
-    path = Path(path)
-    sums_file = _sums_path(sums_of or path)
-    sums = _known_sums(sums_of or path) if verify else None
-    if sums is not None and file_sha256(path) not in sums:
-        raise CheckpointCorrupt(f"{path} fails its checksum ({sums_file.name}): the file was changed")
-    try:
-        ck = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        raise CheckpointCorrupt(f"{path} cannot be read: {type(e).__name__}: {str(e)[:200]}") from None
-    if not isinstance(ck, dict) or ck.get('format') != 'occlusion_mim' or 'rng' not in ck:
-        raise CheckpointCorrupt(f"{path} is not a training checkpoint of occlusion_mim")
-    ck['rng']['numpy'] = _plain_to_np_state(ck['rng']['numpy'])
-    p = ck['rng']['python']
-    ck['rng']['python'] = (p[0], tuple(p[1]), p[2])
-    return ck
-
-
-def load_latest_checkpoint(path) -> tuple[dict, Path, str]:
-    """The newest good checkpoint of a run folder: `path`, else the previous one if `path` is missing,
-    unreadable or fails its checksum; (checkpoint, file, a note when it fell back). None of them good: a
-    `CheckpointCorrupt` naming each file and why."""
-    path, errors = Path(path), []
-    for f in (path, _prev_path(path)):
-        if not f.exists():
-            continue
-        try:
-            ck = load_checkpoint(f, sums_of=path)
-        except CheckpointCorrupt as e:
-            errors.append(str(e))
-            continue
-        note = f"{'; '.join(errors)}; resuming from {f.name} (step {ck['step']})" if errors else ''
-        return ck, f, note
-    raise CheckpointCorrupt(
-        f"no good checkpoint in {path.parent}: {'; '.join(errors) or 'none found'}; delete the folder "
-        "(or use another --out) to start the run over"
-    )
-
 # %% ../nbs/05_train.ipynb #f825e106
 def _dist_env():
     "(rank, world, local_rank) from torchrun's environment (0, 1, 0 when not under torchrun)."
@@ -852,30 +676,6 @@ def resolve_device(
     return torch.device(f'cuda:{local_rank}' if cuda else 'cpu')
 
 
-def _fault(point: str, count: int):
-    """Fault injection for the resume tests: with `OCCLUSION_MIM_FAULT=<point>:<n>` (point 'step', 'save' or
-    'nan') the process kills itself with SIGKILL at the n-th time it reaches `point` (for 'nan': the loss
-    of step n becomes NaN; with `slow:<ms>` every step sleeps that long). Unset: nothing."""
-    f = os.environ.get('OCCLUSION_MIM_FAULT')
-    if not f:
-        return False
-    p, n = f.split(':')
-    if p == 'slow' and point == 'step':
-        time.sleep(int(n) / 1000)  # 'slow:<ms>': each step takes that much longer (to interrupt a tiny run)
-        return False
-    if p != point or int(n) != count:
-        return False
-    if point == 'nan':
-        return True
-    import signal
-
-    os.kill(os.getpid(), signal.SIGKILL)
-
-
-class NonFiniteLoss(RuntimeError):
-    "The loss, or the weights, became NaN or infinite; the last finite checkpoint is kept."
-
-
 class Preempted(RuntimeError):
     """The run was asked to stop (`request_stop`: a SLURM preemption or time-limit signal): it saved a
     checkpoint after its last optimiser step and stopped; the requeued job (or a rerun) resumes there."""
@@ -883,6 +683,12 @@ class Preempted(RuntimeError):
 
 _STOP = threading.Event()
 _STOP_WATCHED = threading.Event()  # set while a launcher forwards signals: every process then checks
+
+
+def watch_stop_requests():
+    """Have every process check, at each step, whether any was asked to stop (all agree, so they checkpoint at
+    the same step): a launcher that forwards signals to the run (the SLURM launcher) calls this first."""
+    _STOP_WATCHED.set()
 
 
 def request_stop(signum=None, frame=None):
@@ -900,12 +706,6 @@ def _stop_now(s) -> bool:
     flag = torch.tensor([float(_STOP.is_set())], device=s.device)
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return bool(flag.item())
-
-
-CONTINUE = (
-    "To continue, rerun the same command with a lower learning rate (--blr or --lr): it resumes from that "
-    "checkpoint; if that fails too, its weights are already too far off: start over in another --out"
-)
 
 
 METRIC_COLUMNS = ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'val_top1', 'val_top5', 'val_loss']
@@ -976,6 +776,7 @@ class TrainState:
     lock: object = None  # the run folder's lock file, held while training (rank 0)
     history: list = field(default_factory=list)  # resumes that changed resumable options (run.json)
     micro_losses: list = field(default_factory=list)  # the losses of this step's micro-batches so far
+    faults: FaultPlan = field(default_factory=FaultPlan.from_env)  # the resume tests' (empty: no faults)
 
     @property
     def checkpoint(self) -> Path:
@@ -1099,9 +900,12 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     )
 
 # %% ../nbs/05_train.ipynb #a0ab14a9
-# options that may change when a run is resumed (recorded in run.json); every other option defines the run
-RESUMABLE = ('out', 'blr', 'lr', 'precision', 'compile', 'device', 'save_every', 'eval_every', 'num_workers')
-RESUMABLE += ('log_every', 'quiet')
+# options that do not change what a run trains (where it is written, what it shows and logs, the device; its
+# precision enters a run's key as it resolves, `runs.key_precision`): the run cache's key leaves them out
+NOT_DEFINING = ('out', 'quiet', 'num_workers', 'log_every', 'save_every', 'device', 'precision', 'compile')
+# options that may change when a run is resumed (recorded in run.json): those, and the learning rate and the
+# evaluation interval (a rerun after a non-finite loss lowers the lr); every other option defines the run
+RESUMABLE = NOT_DEFINING + ('blr', 'lr', 'eval_every')
 
 
 class RunFolderError(ValueError):
@@ -1223,7 +1027,15 @@ def checkpoint(s: TrainState, step_in_epoch: int):
     "Save the run (rank 0), then wait for every process."
     if s.rank == 0:
         save_checkpoint(
-            s.checkpoint, s.model, s.optimizer, s.step_fn.scaler, s.c, s.epoch, step_in_epoch, s.step
+            s.checkpoint,
+            s.model,
+            s.optimizer,
+            s.step_fn.scaler,
+            s.c,
+            s.epoch,
+            step_in_epoch,
+            s.step,
+            s.faults,
         )
     if s.world > 1:
         dist.barrier()
@@ -1273,7 +1085,7 @@ def train_step(s: TrainState, x, y, b: int) -> float | None:
     s.micro_losses.append(out.loss.detach().float())
     if not sync_now:
         return None
-    _fault('step', s.step + 1)  # a kill here is mid-step: gradients computed, weights not yet updated
+    s.faults('step', s.step + 1)  # a kill here is mid-step: gradients computed, weights not yet updated
     s.step_fn.step()
     loss = torch.stack(s.micro_losses).mean()  # the step's loss: the mean over its micro-batches
     s.micro_losses.clear()
@@ -1318,7 +1130,7 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
         loss = train_step(s, x, y, b)
         if loss is None:
             continue  # accumulating
-        if _fault('nan', s.step + 1):
+        if s.faults('nan', s.step + 1):
             loss = float('nan')
         if not math.isfinite(loss):
             raise NonFiniteLoss(
