@@ -7,6 +7,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/data.html.md"""
 # %% ../nbs/01_data.ipynb #b5a9d749
 from __future__ import annotations
 import os, re, sys, json, zlib, warnings, difflib, collections
+from dataclasses import dataclass
 from pathlib import Path
 from functools import lru_cache
 from importlib import resources
@@ -22,8 +23,8 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'SCAN_LIMIT',
            'to_float', 'normalize', 'denormalize', 'EvalTransform', 'imagenet_wnids', 'read_resource',
            'imagenet100_wnids', 'resolve_classes', 'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder',
            'held_out', 'unlabelled_folder', 'has_class_folders', 'check_images', 'embedded_photo', 'list_images',
-           'load_images', 'RepeatedImages', 'few_image_set', 'render_shape_texture', 'shared_renders', 'ShapesTextures',
-           'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table', 'CueConflictImages',
+           'load_images', 'RepeatedImages', 'few_image_set', 'DataSpec', 'render_shape_texture', 'shared_renders',
+           'ShapesTextures', 'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table', 'CueConflictImages',
            'cue_conflict_imagenet_indices']
 
 # %% ../nbs/01_data.ipynb #22ba03ed
@@ -593,6 +594,69 @@ def few_image_set(
         raise ValueError(f"n_images={n_images!r} must be at least 1")
     imgs, names = load_images(source, n_images, on_corrupt)
     return RepeatedImages(imgs, names, epoch_length, transform, seed)
+
+# %% ../nbs/01_data.ipynb #a3d87503
+@dataclass(frozen=True)
+class DataSpec:
+    "What a `--data` value names (`DataSpec.parse`); `str()` gives the value back as written."
+
+    text: str  # the value as given
+    kind: str  # 'shapes', 'photos', 'images' or 'folder'
+    photos: tuple = ()  # kind 'photos': the embedded photographs' names, in order
+    path: str = ''  # kind 'images' or 'folder': the path as given
+
+    FEW_PHOTOS = 10  # `photos` alone: the first ten
+
+    @classmethod
+    def parse(cls, data) -> 'DataSpec':
+        "Parse a `--data` value; a clear error naming it when it names no data this package can read."
+        if isinstance(data, DataSpec):
+            return data
+        text = str(data).strip()
+        if not text:
+            raise ValueError(
+                "--data is empty; give shapes, photos, photos:N, images:FOLDER or a dataset root"
+            )
+        if text == 'shapes':
+            return cls(text, 'shapes')
+        if text == 'photos' or text.startswith('photos:'):
+            return cls(text, 'photos', photos=cls._photo_names(text))
+        if text.startswith('images:'):
+            path = text.split(':', 1)[1]
+            if not path:
+                raise ValueError(f"--data {text}: images: takes a folder of images (or an image file)")
+            return cls(text, 'images', path=path)
+        return cls(text, 'folder', path=text)
+
+    @classmethod
+    def _photo_names(cls, text: str) -> tuple:
+        arg = text.split(':', 1)[1].strip() if ':' in text else str(cls.FEW_PHOTOS)
+        if arg.isdigit():
+            n = int(arg)
+            if not 1 <= n <= len(PHOTOS):
+                raise ValueError(f"--data {text}: photos:N takes 1 to {len(PHOTOS)} embedded photographs")
+            return PHOTOS[:n]
+        names = tuple(s.strip() for s in arg.split(',') if s.strip())
+        unknown = [s for s in names if s not in PHOTOS]
+        if not names or unknown:
+            raise ValueError(
+                f"--data {text}: photos takes a number (photos:10) or the photographs' names; "
+                f"{', '.join(map(repr, unknown)) or 'none given'} not among {', '.join(PHOTOS)}"
+            )
+        return names
+
+    @property
+    def embedded(self) -> bool:
+        "Generated or shipped with a package: the code defines it (no files to fingerprint)."
+        return self.kind in ('shapes', 'photos')
+
+    @property
+    def few_images(self) -> bool:
+        "A few unlabelled images repeated to an epoch (a pretraining set)."
+        return self.kind in ('photos', 'images')
+
+    def __str__(self) -> str:
+        return self.text
 
 # %% ../nbs/01_data.ipynb #cb7848d6
 SHAPES = ('circle', 'square', 'triangle', 'star', 'cross', 'heart', 'ring', 'crescent', 'arrow', 'lshape')

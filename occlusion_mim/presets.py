@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy, dataclasses, math
 from pathlib import Path
 import pandas as pd
-from .data import IMAGENET_TRAIN_SIZE, imagenet_wnids
+from .data import IMAGENET_TRAIN_SIZE, DataSpec, imagenet_wnids
 from .models import OPTIONS, create_model, parse_model_name
 from .checkpoints import PUBLIC, public_file, public_model
 from .train import TrainConfig
@@ -26,7 +26,7 @@ PRESETS = ('default', 'paper')  # the presets every figure notebook offers
 
 def check_data_root(name: str, path) -> str:
     "An embedded set name passes; a path must exist (a clear error naming the parameter and the path)."
-    if path in ('shapes', 'photos') or str(path).startswith('photos:'):
+    if DataSpec.parse(path).embedded:  # the generated shapes or the embedded photographs (checked)
         return path
     if not Path(path).expanduser().exists():
         raise FileNotFoundError(

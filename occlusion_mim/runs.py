@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 from .core import output_dir, atomic_write_text, git_revision, shown_path
-from .data import SHAPES, read_resource
+from .data import SHAPES, DataSpec, read_resource
 from .models import parse_model_name
 from .checkpoints import CheckpointCorrupt, file_sha256, load_checkpoint
 from .train import NOT_DEFINING
@@ -26,9 +26,9 @@ from occlusion_mim.train import (
 from .slurm import is_slurm, run_on_slurm
 
 # %% auto #0
-__all__ = ['KEY_SINCE', 'VIEWS_VERSION', 'EMBEDDED_DATA', 'FINGERPRINT_CONTENT', 'TRAINED_NOW', 'cache_root', 'data_fingerprint',
-           'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'cache_summary',
-           'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
+__all__ = ['KEY_SINCE', 'VIEWS_VERSION', 'FINGERPRINT_CONTENT', 'TRAINED_NOW', 'cache_root', 'data_fingerprint', 'key_precision',
+           'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'cache_summary', 'runs_table',
+           'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
 
 # %% ../nbs/10_runs.ipynb #f59461a2
 # the precision is in the key as it resolves (`key_precision`), not as written: 'auto' is fp32 on a CPU
@@ -64,7 +64,6 @@ def _views_changed(c: TrainConfig) -> bool:
     )
 
 
-EMBEDDED_DATA = ('shapes', 'photos')  # generated or shipped with a package: the code defines them
 FINGERPRINT_CONTENT = (5000, 512 << 20)  # up to this many files and bytes the content is hashed
 
 
@@ -72,9 +71,10 @@ def data_fingerprint(data: str) -> str | None:
     """What a `--data` folder holds, as 16 hex digits: up to `FINGERPRINT_CONTENT` (5,000 files, 512 MB) the
     content of every file; above it each file's path, size and modification time (hashing ImageNet's 140 GB
     at every notebook run would cost minutes). Embedded data (`shapes`, `photos:N`): None."""
-    if data in EMBEDDED_DATA or data.startswith('photos:'):
+    spec = DataSpec.parse(data)
+    if spec.embedded:
         return None
-    root = Path(data.split(':', 1)[1] if data.startswith('images:') else data).expanduser()
+    root = Path(spec.path).expanduser()
     if not root.exists():
         raise FileNotFoundError(f"--data {data}: {root} does not exist")
     files = [root] if root.is_file() else sorted(p for p in root.rglob('*') if p.is_file())
@@ -307,12 +307,12 @@ def step_rates() -> pd.DataFrame:
 def _samples_per_epoch(c: TrainConfig) -> int:
     "How many samples an epoch of `c` draws from (before cutting it into whole steps)."
 
-    d = c.data
-    if d == 'photos' or d.startswith(('photos:', 'images:')):
+    d = DataSpec.parse(c.data)
+    if d.few_images:
         return c.epoch_length
-    if d == 'shapes':
+    if d.kind == 'shapes':
         return c.n_per_class * len(SHAPES)
-    root = Path(d).expanduser()
+    root = Path(d.path).expanduser()
     return _count_files(root / 'train' if (root / 'train').is_dir() else root)
 
 

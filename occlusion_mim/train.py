@@ -18,7 +18,7 @@ import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
 from .core import make_generator, seed_everything, stream_generator, stream_seed, MASK_RATIO
 from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
-from .data import unlabelled_folder, has_class_folders, check_images
+from .data import unlabelled_folder, has_class_folders, check_images, DataSpec
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
 from .augment import CropFlip, DeviceCropFlip, EncodedBatch, crop_flip_batch
 from occlusion_mim.models import (
@@ -174,8 +174,7 @@ def check_config(c: TrainConfig) -> TrainConfig:
             f"--mask-ratio {c.mask_ratio}: MoCo v3 masks no patches (its views are two crops); the option "
             "applies to mae, r_mae and c_mae"
         )
-    if c.data.startswith('photos:') and not c.data.split(':', 1)[1].isdigit():
-        raise ValueError(f"--data {c.data}: photos:N takes a number of photos, e.g. photos:10")
+    DataSpec.parse(c.data)  # a value that names no data: the parser's error
     if c.blr <= 0 and c.lr <= 0:
         raise ValueError("a learning rate is needed: --blr or --lr must be positive")
     check_choice('precision', c.precision, ['auto', 'bf16', 'fp16', 'fp32'])
@@ -202,7 +201,7 @@ def _check_recipe_options(c: TrainConfig, method: str) -> TrainConfig:
         raise ValueError(f"--beta2={c.beta2!r} must be in (0, 1), or 0 for the mode's default")
     check_choice('pool', c.pool, ['', 'mean', 'cls'])
     check_choice('decode', c.decode, ['workers', 'device'])
-    if c.decode == 'device' and (c.data in EMBEDDED or c.data.startswith(('photos:', 'images:'))):
+    if c.decode == 'device' and DataSpec.parse(c.data).kind != 'folder':
         raise ValueError(f"--decode device reads the image files of a --data folder, not --data {c.data}")
     if c.decode == 'device' and (c.auto_augment or c.reprob or c.moco_crops == 'original'):
         raise ValueError(
@@ -264,37 +263,36 @@ def _train_transform(c: TrainConfig, img_size: int):
 
 def _few_images(c: TrainConfig, tf):
     "`photos`, `photos:N` or `images:FOLDER`: a few unlabelled images repeated to `epoch_length` samples."
-    d = c.data
+    d = DataSpec.parse(c.data)
     if c.mode != 'pretrain':
         raise ValueError(
             f"--data {d} is a pretraining set (a few unlabelled images); fine-tune on 'shapes' or a labelled "
             f"folder"
         )
-    if d.startswith('images:'):
-        src = Path(d.split(':', 1)[1]).expanduser()
+    if d.kind == 'images':
+        src = Path(d.path).expanduser()
         if not src.exists():
             raise FileNotFoundError(
                 f"--data {d}: {src} does not exist (give a folder of images or an image file)"
             )
         imgs, names = load_images(src)
         return RepeatedImages(imgs, names, c.epoch_length, tf, c.seed)
-    n = d.split(':')[1] if ':' in d else ''
-    n = int(n) if n.isdigit() else 10
-    return few_image_set('photos', n_images=n, epoch_length=c.epoch_length, transform=tf, seed=c.seed)
+    src = 'photos:' + ','.join(d.photos)
+    return few_image_set(src, n_images=len(d.photos), epoch_length=c.epoch_length, transform=tf, seed=c.seed)
 
 
 def build_data(c: TrainConfig, img_size: int, train: bool = True):
     "The dataset `--data` names, with the shared crop + flip (train) or the evaluation transform."
-    d = c.data
+    d = DataSpec.parse(c.data)
     # the generated shapes are rendered at the model's size and framed: evaluated as they are
-    framed = dict(crop_pct=1.0) if d == 'shapes' else {}
+    framed = dict(crop_pct=1.0) if d.kind == 'shapes' else {}
     tf = _train_transform(c, img_size) if train else EvalTransform(img_size, as_float=False, **framed)
-    if d == 'shapes':
+    if d.kind == 'shapes':
         n = c.n_per_class if train else max(10, min(SHAPES_VAL, c.n_per_class // 4))
         return ShapesTextures(n, img_size, seed=c.seed, split='train' if train else 'val', transform=tf)
-    if d == 'photos' or d.startswith(('photos:', 'images:')):
+    if d.few_images:
         return _few_images(c, tf)
-    p = Path(d).expanduser()
+    p = Path(d.path).expanduser()
     if not p.exists():
         raise FileNotFoundError(
             f"--data {d}: no such folder, and not an embedded set ({', '.join(EMBEDDED)})"
@@ -1342,7 +1340,9 @@ def _parser(slurm: bool = False):  # slurm: with the `--slurm` option of the `oc
                 f' (default: {d!r})' if d not in ('', 0) or isinstance(d, bool) else ''
             )
             if f.name == 'data':
-                h += f"; embedded sets: shapes, photos, photos:1, photos:10"
+                h += (
+                    "; embedded sets: shapes, photos, photos:10 (the first N), photos:coffee,rocket (by name)"
+                )
             if isinstance(d, bool):
                 sp.add_argument(f"--{f.name.replace('_', '-')}", action='store_true', help=h)
             else:

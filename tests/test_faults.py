@@ -226,7 +226,8 @@ def test_finetuning_on_a_one_split_folder_holds_out_its_validation_images(tmp_pa
         (['--on-corrupt', 'ignore'], "on_corrupt='ignore'"),
         (['--drop-path', '1.5'], '--drop-path=1.5'),
         (['--model', 'mocov3_vit_nano_patch8', '--mask-ratio', '0.5'], 'MoCo v3 masks no patches'),
-        (['--data', 'photos:abc'], 'photos:N takes a number'),
+        (['--data', 'photos:abc'], "'abc' not among astronaut"),
+        (['--data', 'photos:40'], 'photos:N takes 1 to 15 embedded photographs'),
         (['--init', 'RANDOM'], 'RANDOM'),
     ],
 )
