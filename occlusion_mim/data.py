@@ -22,7 +22,7 @@ __all__ = ['IMG_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'SCAN_LIMIT',
            'TEXTURES', 'TEXTURE_OF', 'RENDER_SETS', 'STIMULUS_RE', 'CorruptImageError', 'to_rgb', 'load_rgb',
            'to_float', 'normalize', 'denormalize', 'EvalTransform', 'imagenet_wnids', 'read_resource',
            'imagenet100_wnids', 'resolve_classes', 'split_dirs', 'call_transform', 'ImageFolderDataset', 'image_folder',
-           'held_out', 'unlabelled_folder', 'has_class_folders', 'check_images', 'embedded_photo', 'list_images',
+           'held_out', 'unlabelled_folder', 'has_class_folders', 'scan_image_files', 'embedded_photo', 'list_images',
            'load_images', 'RepeatedImages', 'few_image_set', 'DataSpec', 'render_shape_texture', 'shared_renders',
            'ShapesTextures', 'ShapesCueConflict', 'write_cue_conflict', 'cue_conflict_table', 'CueConflictImages',
            'cue_conflict_imagenet_indices']
@@ -420,7 +420,7 @@ def has_class_folders(root) -> bool:
 SCAN_LIMIT = 20000  # folder datasets up to this many files are decoded in full before training
 
 
-def check_images(ds: ImageFolderDataset, limit: int = SCAN_LIMIT) -> list:
+def scan_image_files(ds: ImageFolderDataset, limit: int = SCAN_LIMIT) -> list:
     """Decode every file of `ds` (when it has at most `limit`): unreadable ones are an error naming them
     (`on_corrupt='error'`) or are removed from `ds` (`'skip'`); the list of unreadable files."""
     if len(ds.samples) > limit:

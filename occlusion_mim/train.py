@@ -18,7 +18,7 @@ import torch.distributed as dist
 from .core import check_choice, atomic_torch_save, atomic_write_text, write_manifest, sample_seed
 from .core import make_generator, seed_everything, stream_generator, stream_seed, MASK_RATIO
 from .data import ShapesTextures, few_image_set, image_folder, load_images, RepeatedImages
-from .data import unlabelled_folder, has_class_folders, check_images, DataSpec
+from .data import unlabelled_folder, has_class_folders, scan_image_files, DataSpec
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
 from .augment import CropFlip, DeviceCropFlip, EncodedBatch, crop_flip_batch
 from occlusion_mim.models import (
@@ -302,7 +302,7 @@ def build_data(c: TrainConfig, img_size: int, train: bool = True):
     else:
         split = 'train' if train else 'val'
         ds = image_folder(p, split, transform=tf, seed=c.seed, holdout=HOLDOUT, on_corrupt=c.on_corrupt)
-    skipped = check_images(ds)  # every file decoded before training (up to SCAN_LIMIT files)
+    skipped = scan_image_files(ds)  # every file decoded before training (up to SCAN_LIMIT files)
     if skipped:
         said = f"{len(skipped)} unreadable image(s) skipped (--on-corrupt skip), e.g. {skipped[0]}"
         ds.note = f"{ds.note}; {said}" if getattr(ds, 'note', None) else said
