@@ -1,4 +1,4 @@
-"""The data transformations of the siamese view: the shared crop + flip that source and target both get, and the source-only occlusions (patch masking, CutMix-style paste) and colour change of the paper's Appendix A, batched on whatever device the batch is on.
+"""The siamese view's transformations: the shared crop + flip and the source-only occlusions.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/augment.html.md"""
 

@@ -1,4 +1,4 @@
-"""Load public MAE, MoCo v3 and timm ViT weights (and the project's own files) into any model of the siamese framework, safely, with a report of what was loaded.
+"""Weights in and out: public MAE, MoCo v3 and timm files, and checkpoints that resume exactly.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/checkpoints.html.md"""
 

@@ -1,4 +1,4 @@
-"""Centered kernel alignment (Kornblith et al., ICML 2019): linear, RBF and debiased, in float64, on numpy arrays or torch tensors on any device; a streaming form for millions of examples; and the paper's masked-vs-full protocol (Fig. 2, Fig. 3).
+"""Centered kernel alignment and the paper's masked-vs-full protocol (Fig. 2, Fig. 3).
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/cka.html.md"""
 

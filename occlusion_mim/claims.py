@@ -1,4 +1,4 @@
-"""The paper's claims C1-C6 as tests on measured data: conditions with intervals, verdicts under a family-wise rule, statistics of CKA curves, top-1 and shape-bias comparisons.
+"""The paper's claims C1-C6 as statistical tests on measured numbers.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/claims.html.md"""
 

@@ -1,4 +1,4 @@
-"""Small utilities every other module leans on: clear validation errors, atomic writes, seeding, output folders and run manifests.
+"""Small utilities every module leans on: checks, atomic writes, random streams, output folders.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/core.html.md"""
 

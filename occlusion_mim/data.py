@@ -1,4 +1,4 @@
-"""Datasets the experiments run on: real ImageNet / ImageNet-100 folders, the few-image pretraining sets, a generated shapes-with-textures set with its cue-conflict variant, and the real cue-conflict stimuli.
+"""The datasets: ImageNet folders, few-image sets, generated shapes with textures, cue-conflict stimuli.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/data.html.md"""
 

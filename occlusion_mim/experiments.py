@@ -1,4 +1,4 @@
-"""What the figure notebooks share: parameter checks, evaluation images, baselines and held-out accuracy, the instrument check, the summary at the top of each notebook, plots, and writing a figure's outputs.
+"""What the figure notebooks share: parameter checks, baselines, summaries, plots, outputs.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/experiments.html.md"""
 

@@ -1,4 +1,4 @@
-"""The siamese framework of the paper as code: a transform `T`, a ViT encoder `f`, a target `f_tgt` and a similarity `D`, registered by name, with MAE, R-MAE, C-MAE, MoCo v3 and supervised ViT as combinations of them.
+"""The paper's siamese framework as code: MAE, R-MAE, C-MAE, MoCo v3 and supervised ViT.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/models.html.md"""
 

@@ -1,4 +1,4 @@
-"""The training recipes of the `default` and `paper` presets, in one place: every figure notebook, the command line's defaults and the recipe table read them from here.
+"""The `default` and `paper` presets' training recipes, and the paper's against the references.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/presets.html.md"""
 

@@ -1,4 +1,4 @@
-"""Training runs cached by the hash of what defines them: run keys, the cache and its checks, launching a run (here, through the command line or on SLURM), and the plan of a notebook's runs before any is trained.
+"""Training runs cached by what defines them: keys, the cache, launching, the plan.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/runs.html.md"""
 

@@ -1,4 +1,4 @@
-"""Shape bias on cue-conflict images (Geirhos et al., ICLR 2019): the real 16-category stimuli with 1000-way ImageNet or ImageNet-100 classifiers, and the generated shapes-with-textures cue-conflict set for the embedded default; the Fig. 4 plot.
+"""Shape bias on cue-conflict images (Geirhos et al., ICLR 2019), and the Fig. 4 plot.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/shape_bias.html.md"""
 

@@ -1,4 +1,4 @@
-"""Train on a SLURM cluster through submitit: one job per training run, the rendezvous from SLURM's environment, preemption and time limits that lose nothing.
+"""Training on a SLURM cluster through submitit, with preemptions that lose nothing.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/slurm.html.md"""
 

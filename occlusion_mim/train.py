@@ -1,4 +1,4 @@
-"""One training loop for pretraining (any method of the siamese framework), fine-tuning and linear probing, on a CPU, one GPU or many through `torchrun`; checkpoints that resume exactly.
+"""One training loop: pretraining, fine-tuning and probing, on a CPU, a GPU or many (torchrun).
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/train.html.md"""
 

@@ -23,3 +23,13 @@ def test_lines_and_statements():
 def test_formatted():
     r = ruff('format', '--check')
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
+
+
+def test_module_summaries_are_one_line():
+    "Each module's docstring (its notebook's `>` line) is a one-line summary; the notebook's prose says more."
+    import ast
+
+    for p in sorted((ROOT / 'occlusion_mim').glob('[a-z]*.py')):
+        doc = ast.get_docstring(ast.parse(p.read_text())) or ''
+        summary = doc.split('\n\nDocs:')[0]
+        assert summary and '\n' not in summary and len(summary) <= 110, (p.name, len(summary), summary)
