@@ -281,7 +281,7 @@ def _cond(test, est_lo_hi, threshold, above=True, **extra):
     c.update(above=above, **extra)
     return {**c, 'verdict': judge(c)}
 
-
+# %% ../nbs/08_claims.ipynb #21d997bc
 INSTRUMENT = 'PT - untrained, mean CKA (the instrument check)'
 
 
@@ -352,7 +352,7 @@ def claim_c2(ft_one: pd.DataFrame, ft_full: pd.DataFrame, seeds: int = 1) -> dic
         seeds,
     )
 
-
+# %% ../nbs/08_claims.ipynb #bf3dac8d
 def claim_c3(runs: pd.DataFrame, seeds: int = 1, untrained: pd.DataFrame | None = None) -> dict:
     """C3 from per-run rows (epochs, aug, pt_curve: the PT CKA rows, ft_top1, ft_n: validation images), the
     rows without +aug; with `untrained` (its CKA rows on the same images), the CKA condition is uninformative
@@ -460,7 +460,7 @@ _T975 += (
     2.042,
 )
 
-
+# %% ../nbs/08_claims.ipynb #bd1a3fc6
 def t975(df: int) -> float:
     "The 0.975 quantile of Student's t with `df` degrees of freedom (a table to 30, then Cornish-Fisher)."
     if df < 1:
@@ -499,7 +499,7 @@ def combine_seeds(rows: list[dict]) -> dict:
         conds.append({**c, 'verdict': judge(c)})
     return _row(r0['claim'], r0['statement'], conds, seeds=S, main=r0['main'])
 
-
+# %% ../nbs/08_claims.ipynb #19f49aa7
 def claims_table(rows: list[dict]) -> pd.DataFrame:
     "The claim rows as a table for CSV (without the per-condition dicts, which `evidence` spells out)."
     return pd.DataFrame(rows).drop(columns=['conditions', 'main'], errors='ignore')
