@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/models.html.md"""
 
 # %% ../nbs/03_models.ipynb #f486570b
 from __future__ import annotations
-import math, copy
+import math, copy, os
 from functools import partial
 from dataclasses import dataclass, field
 import numpy as np
@@ -27,14 +27,14 @@ from occlusion_mim.augment import (
 )
 
 # %% auto #0
-__all__ = ['LayerNorm', 'MASK_MODES', 'TRANSFORMS', 'TARGETS', 'SIMILARITIES', 'METHODS', 'ARCHS', 'HEAD_SIZES', 'HEADS',
-           'OPTIONS', 'sincos_1d', 'sincos_2d', 'check_model_images', 'patchify', 'unpatchify', 'ViTEncoder',
-           'Registry', 'Method', 'register_method', 'Parts', 'Views', 'PixelSpace', 'MaskedViews', 'TwoCropViews',
-           'SameViews', 'masked_views', 'two_crop_views', 'same_views', 'PixelTarget', 'LabelTarget', 'MomentumTarget',
-           'pixel_target', 'momentum_tokens', 'momentum_projection', 'label_target', 'MAEDecoder', 'block_at_tokens',
-           'masked_mse', 'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce', 'normalized_l2', 'Contrastive',
-           'Classifier', 'reconstruction', 'contrastive', 'classifier', 'SiameseOutput', 'Siamese', 'momentum_schedule',
-           'list_models', 'parse_model_name', 'create_model']
+__all__ = ['LayerNorm', 'MASK_MODES', 'TRANSFORMS', 'TARGETS', 'SIMILARITIES', 'METHODS', 'PLUGIN_GROUP', 'PLUGIN_ENV', 'ARCHS',
+           'HEAD_SIZES', 'HEADS', 'OPTIONS', 'sincos_1d', 'sincos_2d', 'check_model_images', 'patchify', 'unpatchify',
+           'ViTEncoder', 'Registry', 'Method', 'register_method', 'Parts', 'Views', 'PixelSpace', 'MaskedViews',
+           'TwoCropViews', 'SameViews', 'masked_views', 'two_crop_views', 'same_views', 'PixelTarget', 'LabelTarget',
+           'MomentumTarget', 'pixel_target', 'momentum_tokens', 'momentum_projection', 'label_target', 'MAEDecoder',
+           'block_at_tokens', 'masked_mse', 'Reconstruction', 'mlp', 'gather_across_processes', 'info_nce',
+           'normalized_l2', 'Contrastive', 'Classifier', 'reconstruction', 'contrastive', 'classifier', 'SiameseOutput',
+           'Siamese', 'momentum_schedule', 'load_plugins', 'list_models', 'parse_model_name', 'create_model']
 
 # %% ../nbs/03_models.ipynb #f3c4ccea
 def sincos_1d(dim: int, pos: np.ndarray) -> np.ndarray:
@@ -292,6 +292,8 @@ class Method:
     similarity: str
     options: dict = field(default_factory=dict)
     doc: str = ''
+    label: str = ''  # how figures and tables name it ('MoCo v3'); '' : the name
+    color: str = ''  # its colour in figures (a matplotlib colour); '' : matplotlib's cycle
 
 
 METHODS = Registry('method')
@@ -303,10 +305,12 @@ def register_method(
     target: str,  # a name in `TARGETS`
     similarity: str,  # a name in `SIMILARITIES`
     doc: str = '',  # one line for `list_models` and the docs
+    label: str = '',  # its name in figures and tables; '': `name`
+    color: str = '',  # its colour in figures; '': matplotlib's cycle
     **options,  # default options of the method (see `create_model`)
 ) -> Method:
     "Register a method as the combination of three registered parts."
-    m = Method(name, transform, target, similarity, options, doc)
+    m = Method(name, transform, target, similarity, options, doc, label or name, color)
     METHODS.register(name)(m)
     return m
 
@@ -893,7 +897,13 @@ def momentum_schedule(step: int, total_steps: int, base: float = 0.99, final: fl
 
 # %% ../nbs/03_models.ipynb #c6fe515a
 register_method(
-    'mae', 'mask', 'pixels', 'reconstruction', doc='MAE: masked patches, norm-pix target, decoder + MSE'
+    'mae',
+    'mask',
+    'pixels',
+    'reconstruction',
+    doc='MAE: masked patches, norm-pix target, decoder + MSE',
+    label='MAE',
+    color='C0',
 )
 register_method(
     'r_mae',
@@ -901,6 +911,8 @@ register_method(
     'momentum_tokens',
     'reconstruction',
     doc="R-MAE (reconstruction): the decoder predicts the EMA encoder's layer-normalised tokens",
+    label='R-MAE',
+    color='C2',
 )
 register_method(
     'c_mae',
@@ -909,6 +921,8 @@ register_method(
     'contrastive',
     decoder=True,
     doc="C-MAE (reconstruction): MAE's decoder with mask tokens, pooled, projector + predictor, InfoNCE",
+    label='C-MAE',
+    color='C3',
 )
 register_method(
     'c_mae_masktoken',
@@ -918,6 +932,8 @@ register_method(
     mask_mode='token',
     decoder=False,
     doc='C-MAE, second reading (reconstruction): learnable mask tokens in the encoder, no decoder, InfoNCE',
+    label='C-MAE (mask token)',
+    color='C4',
 )
 register_method(
     'mocov3',
@@ -926,10 +942,40 @@ register_method(
     'contrastive',
     decoder=False,
     doc='MoCo v3: two augmented crops, EMA encoder + projector, symmetric InfoNCE',
+    label='MoCo v3',
+    color='C1',
 )
 register_method(
-    'vit', 'same', 'labels', 'classifier', doc='supervised ViT: labels, linear head, cross-entropy'
+    'vit',
+    'same',
+    'labels',
+    'classifier',
+    doc='supervised ViT: labels, linear head, cross-entropy',
+    label='supervised',
+    color='0.45',
 )
+
+# %% ../nbs/03_models.ipynb #2549b689
+PLUGIN_GROUP = 'occlusion_mim.plugins'  # the entry-point group of installed packages' parts
+PLUGIN_ENV = 'OCCLUSION_MIM_PLUGINS'  # comma-separated modules every process imports
+
+
+def load_plugins(modules=()) -> list[str]:
+    """Import `modules`, those in `$OCCLUSION_MIM_PLUGINS` and every `occlusion_mim.plugins` entry point, so
+    that their registrations are known; a module that fails to import is an error naming it. The names, in
+    order of import."""
+    import importlib, importlib.metadata
+
+    names = [*modules, *(m for m in os.environ.get(PLUGIN_ENV, '').split(',') if m.strip())]
+    names += [ep.value for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP)]
+    done = []
+    for name in dict.fromkeys(n.strip() for n in names):
+        try:
+            importlib.import_module(name.split(':')[0])
+        except ImportError as e:
+            raise ImportError(f"plugin {name!r} cannot be imported: {e}") from None
+        done.append(name)
+    return done
 
 # %% ../nbs/03_models.ipynb #ca8cd4e5
 ARCHS = {

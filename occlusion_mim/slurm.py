@@ -260,9 +260,11 @@ def run_on_slurm(c: TrainConfig, launcher: str, verbose: bool = True, timeout: f
 # %% ../nbs/09_slurm.ipynb #9ecf9969
 def main(argv=None):
     "Console entry point: `occlusion-mim pretrain|finetune|probe ... [--slurm KEY=VALUE,...]`."
-    from occlusion_mim.train import _parser, main as train_main
+    from occlusion_mim.train import _parser, main as train_main, with_plugins
 
+    argv = with_plugins(sys.argv[1:] if argv is None else argv)
     args = vars(_parser(slurm=True).parse_args(argv))
+    args.pop('plugin')
     launcher = args.pop('slurm')
     if not launcher:
         return train_main(argv)

@@ -21,6 +21,7 @@ from .data import ShapesTextures, few_image_set, image_folder, load_images, Repe
 from .data import unlabelled_folder, has_class_folders, scan_image_files, DataSpec
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, to_float, EvalTransform
 from .augment import CropFlip, DeviceCropFlip, EncodedBatch, crop_flip_batch
+from .models import METHODS, PLUGIN_ENV, load_plugins
 from occlusion_mim.models import (
     create_model,
     parse_model_name,
@@ -49,7 +50,7 @@ __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'MET
            'watch_stop_requests', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch', 'setup', 'RunFolderError',
            'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint', 'step_noise',
            'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch', 'working_copy',
-           'TensorBatches', 'in_memory', 'train', 'field_help', 'main']
+           'TensorBatches', 'in_memory', 'train', 'field_help', 'with_plugins', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -57,7 +58,7 @@ class TrainConfig:
     mode: str = 'pretrain'  # 'pretrain', 'finetune' or 'probe'
     # a name of `occlusion_mim.models.list_models()`, or an architecture name with --method
     model: str = 'mae_vit_nano_patch8'
-    # optional: 'mae', 'r_mae', 'c_mae', 'mocov3' or 'vit', combined with an architecture --model (e.g.
+    # optional: a registered method (the list below), combined with an architecture --model (e.g.
     # vit_small_patch16)
     method: str = ''
     # 'shapes', 'photos', 'photos:1' (one image), 'photos:10', 'images:FOLDER' (a few-image set), a folder
@@ -1328,6 +1329,13 @@ def _parser(slurm: bool = False):  # slurm: with the `--slurm` option of the `oc
         prog='occlusion-mim',
         description="Pretrain, fine-tune or linear-probe the models of occlusion_mim's siamese framework.",
     )
+    p.add_argument(
+        '--plugin',
+        action='append',
+        default=[],
+        metavar='MODULE',
+        help="import MODULE first: your own registered methods and parts (occlusion_mim.models.load_plugins)",
+    )
     sub = p.add_subparsers(dest='mode', required=True)
     helps = field_help(TrainConfig)
     for mode in MODES:
@@ -1339,6 +1347,8 @@ def _parser(slurm: bool = False):  # slurm: with the `--slurm` option of the `oc
             h = helps.get(f.name, '') + (
                 f' (default: {d!r})' if d not in ('', 0) or isinstance(d, bool) else ''
             )
+            if f.name == 'method':
+                h += f"; one of: {', '.join(METHODS)}"
             if f.name == 'data':
                 h += (
                     "; embedded sets: shapes, photos, photos:10 (the first N), photos:coffee,rocket (by name)"
@@ -1359,10 +1369,36 @@ def _parser(slurm: bool = False):  # slurm: with the `--slurm` option of the `oc
     return p
 
 
+def with_plugins(argv: list) -> list:
+    """Import the `--plugin MODULE` modules of `argv` (wherever they stand; for every process this one starts:
+    `$OCCLUSION_MIM_PLUGINS`) and the installed plugins, before the parser lists the methods; `argv` without
+    them."""
+    argv, rest, mods = list(argv), [], []
+    while argv:
+        a = argv.pop(0)
+        if a == '--plugin' and argv:
+            mods.append(argv.pop(0))
+        elif a.startswith('--plugin='):
+            mods.append(a.split('=', 1)[1])
+        else:
+            rest.append(a)
+    if mods:
+        known = [m for m in os.environ.get(PLUGIN_ENV, '').split(',') if m]
+        os.environ[PLUGIN_ENV] = ','.join(dict.fromkeys(known + mods))
+    try:
+        load_plugins(mods)
+    except ImportError as e:
+        print(f"occlusion-mim: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    return rest
+
+
 def main(argv=None):
     """`python -m occlusion_mim.train pretrain|finetune|probe ...` (what `torchrun` starts); the
     `occlusion-mim` command is `occlusion_mim.slurm.main`, which adds `--slurm`."""
+    argv = with_plugins(sys.argv[1:] if argv is None else argv)
     args = vars(_parser().parse_args(argv))
+    args.pop('plugin')
     c = TrainConfig(**args)
     try:
         res = train(c)
