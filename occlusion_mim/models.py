@@ -659,15 +659,23 @@ class Reconstruction(nn.Module):
         super().__init__()
         self.decoder, self.predict_visible = decoder, predict_visible
 
+    def loss(self, pred, target, mask=None):
+        """The one loss of this similarity: the per-patch MSE averaged over the masked patches (`mask`, 1 =
+        masked), or over every patch given when `mask` is None (the fast path gives the masked ones only).
+        Override it (a Huber loss, ...) and both paths use it."""
+        if mask is None:
+            return ((pred - target) ** 2).mean()  # every sample has the same M masked patches
+        return masked_mse(pred, target, mask)
+
     def forward(self, latent, mask, ids_restore, target):
         if (
             self.predict_visible or latent.shape[1] - 1 == ids_restore.shape[1]
         ):  # (nothing masked: every patch is predicted, `masked_mse` averages them all)
             pred, _ = self.decoder(latent, ids_restore)
-            return masked_mse(pred, target, mask), pred
+            return self.loss(pred, target, mask), pred
         pm, ids = self.decoder.predict_masked(latent, ids_restore)  # [N, M, out], [N, M]
         at = ids.unsqueeze(-1).expand(-1, -1, pm.shape[-1])
-        loss = ((pm - torch.gather(target, 1, at)) ** 2).mean()  # every sample has the same M masked patches
+        loss = self.loss(pm, torch.gather(target, 1, at))
         pred = torch.zeros(
             pm.shape[0], ids_restore.shape[1], pm.shape[-1], dtype=pm.dtype, device=pm.device
         ).scatter(1, at, pm)
