@@ -431,7 +431,7 @@ def _np_state_to_plain(st):
 def _plain_to_np_state(st):
     return (st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4])
 
-
+# %% ../nbs/04_checkpoints.ipynb #394e79c9
 _saves = [0]
 
 
@@ -496,7 +496,7 @@ def nonfinite_tensors(*state_dicts) -> list[str]:
         walk(sd, '' if i == 0 else f'[{i}]')
     return bad
 
-
+# %% ../nbs/04_checkpoints.ipynb #35c8b0df
 def save_checkpoint(
     path,
     model,

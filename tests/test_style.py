@@ -1,6 +1,7 @@
-"""The code reads as the guide asks: `ruff format` style, lines of at most 110 characters, one statement per
-line (no `;` chains, no `if x: y`), in the notebooks (the package's source), the tests, the benchmarks and
-the scripts. Fix with `ruff format nbs tests benchmarks scripts` and by wrapping what it cannot."""
+"""The code reads as CONTRIBUTING.md asks: `ruff format` style, lines of at most 110 characters, one
+statement per line (no `;` chains, no `if x: y`), in the notebooks (the package's source), the tests, the
+benchmarks and the scripts. Fix with `ruff format nbs tests benchmarks scripts` and by wrapping what it
+cannot."""
 
 import subprocess, sys
 from pathlib import Path
