@@ -106,6 +106,7 @@ def test_papermill_reads_every_parameter_and_its_help(nb):
             assert said == [where[k](RECIPES[x]) for x in ('default', 'paper')], (nb, k, p['help'])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('nb', sorted(TINY))
 def test_experiment_notebook_runs(nb, tmp_path):
     stem = nb.removesuffix('.ipynb')
@@ -156,6 +157,7 @@ def test_fig1_bad_parameters(tmp_path, params, message):
     assert message in str(e.value)
 
 
+@pytest.mark.slow
 def test_fig3_data_and_claims(tmp_path):
     out = run('fig3.ipynb', tmp_path, **TINY['fig3.ipynb'])
     df, runs = pd.read_csv(out / 'fig3.csv'), pd.read_csv(out / 'fig3_runs.csv')
@@ -196,6 +198,7 @@ def test_fig3_data_and_claims(tmp_path):
     assert m['params']['epochs_used'] == [1, 2]
 
 
+@pytest.mark.slow
 def test_fig3_seeds_are_combined(tmp_path):
     "Two seeds: every run and measurement repeats per seed; each claim's effect is the mean over the seeds."
     out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'seeds': 2, 'with_aug': False})
@@ -211,6 +214,7 @@ def test_fig3_seeds_are_combined(tmp_path):
     assert abs((c3.hi - c3.lo) / 2 - half) < 1e-9
 
 
+@pytest.mark.slow
 def test_tab_aug_seeds_are_combined(tmp_path):
     "Two seeds: each cell's top-1 is the mean of its runs, its interval t(1) x sd / sqrt(2) around it."
     p = {
@@ -229,6 +233,7 @@ def test_tab_aug_seeds_are_combined(tmp_path):
     assert abs((cell.hi - cell.lo) / 2 - half) < 1e-9 and abs((cell.hi + cell.lo) / 2 - cell.top1) < 1e-9
 
 
+@pytest.mark.slow
 def test_tab_aug_occlusion_free_control(tmp_path):
     "The control row turns the token masking off (mask ratio 0) and adds nothing; every other row keeps it."
     import math
@@ -250,6 +255,7 @@ def test_tab_aug_occlusion_free_control(tmp_path):
     assert 'token masking alone minus no occlusion at all' in nb
 
 
+@pytest.mark.slow
 def test_fig3_int_epochs_means_two_panels(tmp_path):
     out = run('fig3.ipynb', tmp_path, **{**TINY['fig3.ipynb'], 'epochs': 4, 'with_aug': False})
     assert list(pd.read_csv(out / 'fig3_runs.csv').panel) == ['1E', '4E']
@@ -299,6 +305,7 @@ def test_gallery_notebooks_store_the_installed_kernelspec():
         assert (ks['name'], ks['display_name']) == ('python3', spec.display_name), (g.name, ks)
 
 
+@pytest.mark.slow
 def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     out2 = run('fig2.ipynb', tmp_path / 'a', **TINY['fig2.ipynb'])
     runs = pd.read_csv(out2 / 'fig2_runs.csv')
@@ -368,6 +375,7 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
         assert tuple(s.loc[m, ['category_mean', 'category_lo', 'category_hi']]) == pytest.approx(want), m
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     'nb, params, message',
     [
@@ -390,6 +398,7 @@ def test_bad_parameters_stop_before_training(tmp_path, nb, params, message):
     assert not list(tmp_path.glob('out/*.png')), 'nothing is written when the parameters are bad'
 
 
+@pytest.mark.slow
 def test_run_all_executes_and_collects(tmp_path):
     import subprocess, sys
 
@@ -501,6 +510,7 @@ def run_all_cli(*args):
     return r
 
 
+@pytest.mark.slow
 def test_paper_preset_smoke_run(tmp_path):
     """`run_all --preset paper --smoke` on a generated ImageNet-layout folder: every training of the paper
     recipe (ViT-S/16, 224 px, its augmentations and optimiser) runs 2 steps of a total batch of 8, split as
@@ -546,6 +556,7 @@ def run_all_plan(tmp_path, *args):
     return pd.read_csv(tmp_path / 'o' / 'plan.csv')
 
 
+@pytest.mark.slow
 def test_plan_lists_each_run_once_across_notebooks(tmp_path):
     "Fig. 2 and Fig. 4 share the full-set MAE and its fine-tuning: the plan lists them once, for both."
     one = ('-p', 'full_epochs=1', '-p', 'finetune_epochs=1', '-p', 'methods=mae', '-p', 'seeds=1')
@@ -564,6 +575,7 @@ def test_plan_lists_each_run_once_across_notebooks(tmp_path):
     assert plan.iloc[-1].images == runs.images.sum()
 
 
+@pytest.mark.slow
 def test_paper_plan_estimates_gpu_hours(tmp_path):
     "The paper preset's plan: its recipes (total batches 4096 / 1024) and H200 hours from the measured rates."
     imagenet, ten = tiny_imagenet(tmp_path)
@@ -637,12 +649,14 @@ def cue_conflict_folder(root: Path, per_category: int = 2) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_public_preset_runs_offline_on_format_faithful_files(tmp_path, monkeypatch):
     """Fig. 4's public preset on files in each official format (random weights), offline: each model's shape
     bias equals the one timm's ViT with the same weights gives; R-MAE and C-MAE are shown as not trained."""
     check_public_fig4(tmp_path, monkeypatch, cue_conflict_folder(tmp_path / 'cue-conflict'), trials=32)
 
 
+@pytest.mark.slow
 def test_public_preset_on_the_real_stimuli_sample(tmp_path, monkeypatch, shared_data):
     "The same on the sample of the real cue-conflict stimuli (../shared/data; skipped without it)."
     from occlusion_mim.data import cue_conflict_table
@@ -691,6 +705,7 @@ def test_public_checkpoint_missing_names_the_url(tmp_path, monkeypatch):
     assert 'pass that file' in str(e.value)
 
 
+@pytest.mark.slow
 def test_fig2_public_preset_full_set_panel_offline(tmp_path, monkeypatch):
     """Fig. 2's public preset: the full-set panel from MAE's pretrained (encoder only) and fine-tuned files in
     their official formats, with the baselines, on the ImageNet-layout folder's validation images, offline."""

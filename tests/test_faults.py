@@ -8,6 +8,10 @@ import torch
 
 from test_train import BASE, FT, cli, weights, assert_bitwise_equal, _arg
 
+pytestmark = (
+    pytest.mark.slow
+)  # every test here starts, kills or resumes real runs (`pytest -m 'not slow'` skips)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

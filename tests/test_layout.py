@@ -78,3 +78,17 @@ def test_experiments_still_offers_what_the_figure_notebooks_import():
         for h in homes:
             if n in getattr(h, '__all__', ()):
                 assert getattr(ex, n) is getattr(h, n), f'experiments.{n} is not {h.__name__}.{n}'
+
+
+def test_the_fast_tier_runs_every_module_notebook():
+    "`pytest -m 'not slow'` (the README's fast tier) keeps the inline tests of every module notebook."
+    import subprocess, sys
+
+    r = subprocess.run(
+        [sys.executable, '-m', 'pytest', '--collect-only', '-q', '-m', 'not slow', 'tests/test_notebooks.py'],
+        cwd=PKG.parent,
+        capture_output=True,
+        text=True,
+    )
+    notebooks = {p.name for p in (PKG.parent / 'nbs').glob('[0-9][0-9]_*.ipynb')}
+    assert len(notebooks) == len(LEVEL) and all(f'[{n}]' in r.stdout for n in notebooks), r.stdout[-2000:]

@@ -32,6 +32,7 @@ def config(out):
     from occlusion_mim.train import _parser, TrainConfig
 
     a = vars(_parser().parse_args([*RUN, '--out', str(out)]))
+    a.pop('plugin')  # the command's own option (`--plugin MODULE`), not the run's
     return TrainConfig(**a)
 
 
@@ -61,6 +62,7 @@ def assert_same_run(a: Path, b: Path):
     assert (ma.loss == mb.loss).all()
 
 
+@pytest.mark.slow
 def test_two_task_job_is_bitwise_the_torchrun_run(slurm, torchrun_run, tmp_path):
     out = tmp_path / 'run'
     r = cli([*RUN, '--slurm', TWO_TASKS.removeprefix('slurm:')], out)
@@ -79,6 +81,7 @@ def _restarts(job_id: str) -> int:
     return int(r.stdout.split('Restarts=')[1].split()[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('how', ['requeue', 'preempt'])
 def test_job_interrupted_mid_run_ends_bitwise_the_same(slurm, torchrun_run, tmp_path, monkeypatch, how):
     """`scontrol requeue` (no warning: the job resumes from its last checkpoint) or a preemption signal
@@ -109,6 +112,7 @@ def test_job_interrupted_mid_run_ends_bitwise_the_same(slurm, torchrun_run, tmp_
     assert_same_run(torchrun_run, tmp_path / 'run')
 
 
+@pytest.mark.slow
 def test_a_rerun_picks_up_the_submitted_job(slurm, tmp_path, capsys):
     """A notebook interrupted while its job runs leaves the job running; `run_cached` called again waits for
     that job (no second submission) and writes the cache entry."""
@@ -127,6 +131,7 @@ def test_a_rerun_picks_up_the_submitted_job(slurm, tmp_path, capsys):
     assert [p.name for p in (out / 'slurm').iterdir() if p.is_dir()] == [job.job_id]  # one job only
 
 
+@pytest.mark.slow
 def test_a_failed_job_is_named_and_resubmitted(slurm, tmp_path, monkeypatch):
     """A run that fails inside its job (a NaN loss at step 2, injected through the environment the job
     inherits) raises with the job, its state and the error; the record is dropped, so the next call submits
@@ -153,6 +158,7 @@ def test_bad_launcher_and_no_sbatch(tmp_path, monkeypatch):
     assert not (tmp_path / 'run' / 'slurm.json').exists()
 
 
+@pytest.mark.slow
 def test_training_notebook_through_slurm(slurm, tmp_path):
     """tab_aug (one MAE pretraining and its fine-tuning) with the SLURM launcher: both runs are SLURM jobs
     (their run folders record the job), the notebook shows their progress lines and writes its table; run

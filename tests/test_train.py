@@ -89,6 +89,7 @@ def assert_bitwise_equal(a, b):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fault', ['step:4', 'save:3', 'step:9', 'save:8'])
 def test_resume_after_sigkill_is_exact(reference, tmp_path, fault):
     out = tmp_path / 'run'
@@ -106,6 +107,7 @@ def test_resume_after_sigkill_is_exact(reference, tmp_path, fault):
     assert not list(out.glob('*.tmp'))
 
 
+@pytest.mark.slow
 def test_resume_after_kills_at_random_times(reference, tmp_path):
     out = tmp_path / 'run'
     for delay in (3.0, 4.5, 6.0):
@@ -123,6 +125,7 @@ def test_resume_after_kills_at_random_times(reference, tmp_path):
     assert_bitwise_equal(weights(out), weights(reference))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('model', ['mae_vit_nano_patch8', 'c_mae_vit_nano_patch8'])
 def test_two_processes_match_one(tmp_path, model):
     """MAE: bitwise the same run; C-MAE: runs (its projector's BatchNorm keeps per-process statistics on CPUs,
@@ -184,6 +187,7 @@ def test_two_processes_match_one(tmp_path, model):
     assert json.loads((two / 'run.json').read_text())['params']['world_size'] == 2
 
 
+@pytest.mark.slow
 def test_total_batch_is_the_same_run_on_two_processes(tmp_path):
     """`--total-batch 16` on two processes (8 each, as two accumulated micro-batches of 4: `--batch-size 4`)
     is the one-process run with one batch of 16: the same losses and weights up to float rounding, and
@@ -236,6 +240,7 @@ def test_init_of_the_wrong_architecture(reference, tmp_path):
     assert r.returncode == 2 and 'does not fit' in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     out = tmp_path / 'run'
     r = cli(BASE, out, env={'OCCLUSION_MIM_FAULT': 'nan:5'}, check=False)
@@ -246,6 +251,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('model', ['mae', 'r_mae', 'c_mae', 'mocov3'])
 def test_pretraining_loss_falls_on_the_embedded_photos(tmp_path, model):
     out = tmp_path / 'run'
@@ -279,6 +285,7 @@ def test_pretraining_loss_falls_on_the_embedded_photos(tmp_path, model):
     assert last < first, (model, first, last)
 
 
+@pytest.mark.slow
 def test_the_default_presets_finetuning_learns_the_shapes(tmp_path):
     """The default preset's fine-tuning recipe, as the notebooks run it (`RECIPES['default']`), trains its
     classifier from scratch (the hardest start it meets: the supervised baseline) to >= 80% top-1 of 10
@@ -293,6 +300,7 @@ def test_the_default_presets_finetuning_learns_the_shapes(tmp_path):
     assert res['val_top1'] >= 80, res
 
 
+@pytest.mark.slow
 def test_gradient_accumulation_matches_the_large_batch(tmp_path):
     args = [
         'pretrain',
@@ -325,6 +333,7 @@ def test_gradient_accumulation_matches_the_large_batch(tmp_path):
     assert max((a[k].float() - b[k].float()).abs().max().item() for k in a) < 1e-4
 
 
+@pytest.mark.slow
 def test_metrics_csv_is_one_table_whatever_the_logging(tmp_path):
     """Checkpoints with nothing logged yet (log_every > save_every), evaluation rows between step rows, a kill
     and a resume: one readable table."""
