@@ -12,7 +12,7 @@ import pandas as pd
 from .data import IMAGENET_TRAIN_SIZE, DataSpec, imagenet_wnids
 from .models import OPTIONS, create_model, parse_model_name
 from .checkpoints import PUBLIC, public_file, public_model
-from .train import TrainConfig
+from .train import TrainConfig, resolved
 from .runs import Run
 
 # %% auto #0
@@ -267,18 +267,19 @@ def recipe_values(c: TrainConfig) -> dict:
     "The hyper-parameters of run `c` as the recipe table names them (effective values, defaults resolved)."
 
     method = parse_model_name(c.model)[0]
-    total = c.total_batch or c.batch_size * c.accum_iter
+    r = resolved(c)
+    total = r['total_batch']
     v = {
         'total batch': total,
         'blr (lr = blr x total / 256)': c.blr,
         'lr': c.blr * total / 256,
         'weight decay': c.weight_decay,
-        'AdamW betas': (0.9, c.beta2 or (0.95 if c.mode == 'pretrain' else 0.999)),
+        'AdamW betas': r['betas'],
         'no weight decay on norms, biases, tokens': True,
         'epochs': c.epochs,
         'warm-up epochs': round(c.warmup_epochs, 6),
         'min lr': c.min_lr,
-        'smallest crop area': c.crop_min or (0.2 if c.mode == 'pretrain' and method != 'mocov3' else 0.08),
+        'smallest crop area': r['crop_min'],
         'drop path': c.drop_path,
         'pooled feature': 'cls' if c.pool == 'cls' else 'mean',
     }

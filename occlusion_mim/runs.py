@@ -14,7 +14,7 @@ from .core import output_dir, atomic_write_text, git_revision, shown_path
 from .data import SHAPES, DataSpec, read_resource
 from .models import parse_model_name
 from .checkpoints import CheckpointCorrupt, file_sha256, load_checkpoint
-from .train import NOT_DEFINING
+from .train import NOT_DEFINING, resolved
 from occlusion_mim.train import (
     TrainConfig,
     train,
@@ -324,7 +324,7 @@ def _count_files(folder: Path) -> int:
 
 def plan_row(c: TrainConfig, name: str, cached: bool) -> dict:
     "What run `c` costs: optimiser steps, images processed and, per measured GPU, the hours it takes."
-    total = c.total_batch or c.batch_size * c.accum_iter
+    total = resolved(c)['total_batch']
     steps = c.epochs * (_samples_per_epoch(c) // total)
     if c.max_steps:
         steps = min(steps, c.max_steps)

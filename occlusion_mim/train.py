@@ -44,13 +44,13 @@ from .checkpoints import load_latest_checkpoint, _prev_path
 
 # %% auto #0
 __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'NOT_DEFINING', 'RESUMABLE',
-           'TrainConfig', 'check_config', 'check_auto_augment', 'build_data', 'TimmTrainTransform', 'TwoCrops',
-           'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups', 'optimizer_groups',
-           'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'resolve_device', 'Preempted',
-           'watch_stop_requests', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch', 'setup', 'RunFolderError',
-           'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint', 'step_noise',
-           'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch', 'working_copy',
-           'TensorBatches', 'in_memory', 'train', 'field_help', 'with_plugins', 'main']
+           'TrainConfig', 'check_config', 'check_auto_augment', 'resolved', 'build_data', 'TimmTrainTransform',
+           'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups',
+           'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'resolve_device',
+           'Preempted', 'watch_stop_requests', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch', 'setup',
+           'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
+           'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch',
+           'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help', 'with_plugins', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -241,6 +241,19 @@ def check_auto_augment(policy: str) -> str:
         ) from None
     return policy
 
+# %% ../nbs/05_train.ipynb #d3f22c61
+def resolved(c: TrainConfig, world: int = 1) -> dict:
+    """The values run `c` trains with where its options leave them to the mode (on `world` processes):
+    total batch, learning rate, AdamW's betas and the smallest crop area."""
+    total = c.total_batch or c.batch_size * world * c.accum_iter
+    return dict(
+        total_batch=total,
+        lr=c.lr if c.lr > 0 else c.blr * c.batch_size * world * c.accum_iter / 256,
+        betas=(0.9, c.beta2 or (0.95 if c.mode == 'pretrain' else 0.999)),
+        # pretraining crops at least 20% of the image (MAE); MoCo v3's of the original and fine-tuning 8%
+        crop_min=c.crop_min or (0.08 if c.mode != 'pretrain' or c.moco_crops == 'original' else 0.2),
+    )
+
 # %% ../nbs/05_train.ipynb #41907c00
 EMBEDDED = ('shapes', 'photos', 'photos:N', 'images:FOLDER (a few-image set from your files)')
 HOLDOUT = 0.1  # a class folder without train/val splits: this fraction of each class validates
@@ -252,13 +265,13 @@ def _train_transform(c: TrainConfig, img_size: int):
     device` the workers only read the files, `DeviceCropFlip`); with
     `--auto-augment` / `--reprob` timm's fine-tuning pipeline (`TimmTrainTransform`); with `--moco-crops
     original` MoCo v3's two crops of the original image (`TwoCrops`)."""
-    crop_min = c.crop_min or (0.2 if c.mode == 'pretrain' else 0.08)
+    crop_min = resolved(c)['crop_min']
     if c.decode == 'device':
         return DeviceCropFlip(img_size, scale=(crop_min, 1.0), as_float=False)
     if c.auto_augment or c.reprob:
         return TimmTrainTransform(img_size, (crop_min, 1.0), c.auto_augment, c.reprob)
     if c.moco_crops == 'original':
-        return TwoCrops(CropFlip(img_size, scale=(c.crop_min or 0.08, 1.0), as_float=False))
+        return TwoCrops(CropFlip(img_size, scale=(crop_min, 1.0), as_float=False))
     return CropFlip(img_size, scale=(crop_min, 1.0), as_float=False)
 
 
@@ -861,8 +874,7 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
             f"the training set has {len(data)} images, fewer than one optimiser step needs: batch size "
             f"{c.batch_size} x {world} process(es) x accum_iter {c.accum_iter}"
         )
-    base_lr = c.lr if c.lr > 0 else c.blr * c.batch_size * world * c.accum_iter / 256
-    betas = (0.9, c.beta2 or (0.95 if c.mode == 'pretrain' else 0.999))
+    base_lr, betas = resolved(c, world)['lr'], resolved(c, world)['betas']
     opt = make_optimizer(model, base_lr, c.weight_decay, betas, groups=optimizer_groups(c, model))
     if world > 1 and c.mode != 'probe' and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
         if device.type == 'cuda':
