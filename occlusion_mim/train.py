@@ -874,7 +874,8 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
             f"the training set has {len(data)} images, fewer than one optimiser step needs: batch size "
             f"{c.batch_size} x {world} process(es) x accum_iter {c.accum_iter}"
         )
-    base_lr, betas = resolved(c, world)['lr'], resolved(c, world)['betas']
+    r = resolved(c, world)
+    base_lr, betas = r['lr'], r['betas']
     opt = make_optimizer(model, base_lr, c.weight_decay, betas, groups=optimizer_groups(c, model))
     if world > 1 and c.mode != 'probe' and any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
         if device.type == 'cuda':
