@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from .core import check_choice
+from .core import atomic_write_text, check_choice
 from occlusion_mim.data import (
     cue_conflict_table,
     cue_conflict_imagenet_indices,
@@ -25,9 +25,10 @@ from occlusion_mim.data import (
 )
 
 # %% auto #0
-__all__ = ['STATISTICS', 'label_space', 'label_space_of_classes', 'num_outputs', 'category_probabilities', 'decide',
-           'load_stimuli', 'ShapeBias', 'wilson_interval', 'shape_bias', 'aligned_outcomes', 'BiasBootstrap',
-           'bias_bootstrap', 'plot_shape_bias']
+__all__ = ['STATISTICS', 'MVH_COLUMNS', 'label_space', 'label_space_of_classes', 'num_outputs', 'category_probabilities',
+           'decide', 'load_stimuli', 'ShapeBias', 'wilson_interval', 'summarize_decisions', 'shape_bias',
+           'aligned_outcomes', 'BiasBootstrap', 'bias_bootstrap', 'plot_shape_bias', 'decisions_filename', 'texture_of',
+           'write_decisions', 'read_decisions']
 
 # %% ../nbs/07_shape_bias.ipynb #a5f3888c
 def label_space(
@@ -204,6 +205,46 @@ def _logits_fn(model_or_fn):
     )
 
 
+def summarize_decisions(
+    trials: pd.DataFrame,  # one row per cue-conflict trial: name, shape, texture, decision
+    categories: list,  # the categories the decisions may name
+) -> ShapeBias:
+    """Count a table of cue-conflict decisions: each trial's outcome (shape, texture or other), per category
+    and pooled; `shape_bias` and `read_decisions` share it."""
+    trials = trials.copy()
+    trials['outcome'] = np.where(
+        trials.decision == trials['shape'],
+        'shape',
+        np.where(trials.decision == trials.texture, 'texture', 'other'),
+    )
+    counts = pd.crosstab(trials['shape'], trials.outcome).reindex(
+        columns=['shape', 'texture', 'other'], fill_value=0
+    )
+    per = (
+        pd.DataFrame(
+            dict(
+                n_trials=counts.sum(axis=1),
+                n_shape=counts['shape'],
+                n_texture=counts['texture'],
+                n_other=counts['other'],
+            )
+        )
+        .rename_axis('category')
+        .reset_index()
+    )
+    decided = per.n_shape + per.n_texture
+    per['shape_bias'] = np.where(decided > 0, per.n_shape / decided.where(decided > 0, 1), np.nan)
+    n_shape, n_tex = int(per.n_shape.sum()), int(per.n_texture.sum())
+    mean = n_shape / (n_shape + n_tex) if n_shape + n_tex else float('nan')
+    return ShapeBias(
+        mean=mean,
+        category_mean=float(per.shape_bias.mean()),
+        per_category=per,
+        trials=trials,
+        categories=list(categories),
+    )
+
+
 def shape_bias(
     # a classifier: a model from `create_model` with a head, any module returning logits, or a function images
     # -> logits
@@ -263,37 +304,7 @@ def shape_bias(
             module.train(was_training)
     trials = trials.drop(columns=['index', 'same'])
     trials['decision'] = decisions
-    trials['outcome'] = np.where(
-        trials.decision == trials['shape'],
-        'shape',
-        np.where(trials.decision == trials.texture, 'texture', 'other'),
-    )
-    counts = pd.crosstab(trials['shape'], trials.outcome).reindex(
-        columns=['shape', 'texture', 'other'], fill_value=0
-    )
-    per = (
-        pd.DataFrame(
-            dict(
-                n_trials=counts.sum(axis=1),
-                n_shape=counts['shape'],
-                n_texture=counts['texture'],
-                n_other=counts['other'],
-            )
-        )
-        .rename_axis('category')
-        .reset_index()
-    )
-    decided = per.n_shape + per.n_texture
-    per['shape_bias'] = np.where(decided > 0, per.n_shape / decided.where(decided > 0, 1), np.nan)
-    n_shape, n_tex = int(per.n_shape.sum()), int(per.n_texture.sum())
-    mean = n_shape / (n_shape + n_tex) if n_shape + n_tex else float('nan')
-    return ShapeBias(
-        mean=mean,
-        category_mean=float(per.shape_bias.mean()),
-        per_category=per,
-        trials=trials,
-        categories=cats,
-    )
+    return summarize_decisions(trials, cats)
 
 # %% ../nbs/07_shape_bias.ipynb #f40db8b3
 def aligned_outcomes(
@@ -452,3 +463,92 @@ def plot_shape_bias(
     if title:
         ax.set_title(title, fontsize=10)
     return ax
+
+# %% ../nbs/07_shape_bias.ipynb #acae54e37e7d407bbb7b55eff062a284
+MVH_COLUMNS = ('subj', 'session', 'trial', 'rt', 'object_response', 'category', 'condition', 'imagename')
+
+
+def decisions_filename(subject: str, session: int = 1) -> str:
+    "model-vs-human's raw-data file name of a subject: `cue-conflict_<subject>_session-<k>.csv` (`_` as `-`)."
+    return f"cue-conflict_{subject.replace('_', '-')}_session-{session}.csv"
+
+
+def texture_of(imagename: str) -> str:
+    """The texture category in a cue-conflict stimulus name, by model-vs-human's rule: the last `_` part,
+    before the extension, after the last `-`, without digits (`0001_x_airplane1-bicycle2.png` -> `bicycle`)."""
+    stem = str(imagename).split('_')[-1].split('.')[0].split('-')[-1]
+    return ''.join(ch for ch in stem if not ch.isdigit())
+
+
+def write_decisions(
+    result: ShapeBias,  # from `shape_bias`
+    subject: str,  # the model's name: the `subj` column and the file name
+    folder,  # where the file goes (e.g. a model-vs-human checkout's `raw-data/cue-conflict`)
+    session: int = 1,
+) -> Path:
+    "Write the decisions of `result` as model-vs-human raw data (one row per trial), atomically; returns the file."
+    t = result.trials
+    rows = pd.DataFrame(
+        dict(
+            subj=subject,
+            session=session,
+            trial=np.arange(1, len(t) + 1),
+            rt='NaN',
+            object_response=t.decision.to_numpy(),
+            category=t['shape'].to_numpy(),
+            condition=0,
+            imagename=[Path(str(n)).name for n in t['name']],
+        ),
+        columns=list(MVH_COLUMNS),
+    )
+    path = Path(folder).expanduser() / decisions_filename(subject, session)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, rows.to_csv(index=False))
+    return path
+
+# %% ../nbs/07_shape_bias.ipynb #8dd0d8092fe74a7c96281538738b07e2
+def _read_raw(path: Path) -> pd.DataFrame:
+    "One raw-data CSV, its columns checked."
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as e:
+        raise ValueError(f"{path} is not a model-vs-human raw-data CSV: {e}") from None
+    need = ['subj', 'object_response', 'category', 'imagename']
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{path} lacks the column(s) {missing} of model-vs-human's raw data ({', '.join(MVH_COLUMNS)}); "
+            f"it has {list(df.columns)}"
+        )
+    return df
+
+
+def read_decisions(
+    path,  # a raw-data CSV, or a folder of them (`cue-conflict_*.csv`, e.g. model-vs-human's raw-data/cue-conflict)
+) -> dict:
+    "Shape bias of every subject (model or person) in model-vs-human raw-data files: {subject: ShapeBias}."
+    path = Path(path).expanduser()
+    if path.is_dir():
+        files = sorted(path.glob('cue-conflict_*.csv'))
+        if not files:
+            raise FileNotFoundError(f"{path} holds no model-vs-human cue-conflict file (cue-conflict_*.csv)")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise FileNotFoundError(f"{path} does not exist (give a raw-data CSV or a folder of them)")
+    df = pd.concat([_read_raw(f) for f in files], ignore_index=True)
+    trials = pd.DataFrame(
+        dict(
+            name=df.imagename,
+            shape=df.category,
+            texture=df.imagename.map(texture_of),
+            decision=df.object_response,
+            subj=df.subj,
+        )
+    )
+    trials = trials[trials['shape'] != trials.texture]  # no cue conflict: model-vs-human leaves these out
+    cats = sorted(set(df.category) | set(trials.texture))
+    return {
+        s: summarize_decisions(t.drop(columns='subj').reset_index(drop=True), cats)
+        for s, t in trials.groupby('subj', sort=True)
+    }

@@ -259,10 +259,16 @@ def run_on_slurm(c: TrainConfig, launcher: str, verbose: bool = True, timeout: f
 
 # %% ../nbs/09_slurm.ipynb #9ecf9969
 def main(argv=None):
-    "Console entry point: `occlusion-mim pretrain|finetune|probe ... [--slurm KEY=VALUE,...]`."
+    """Console entry point: `occlusion-mim pretrain|finetune|probe ... [--slurm KEY=VALUE,...]`, and
+    `occlusion-mim export RUN_FOLDER OUT_FOLDER` (`occlusion_mim.export`)."""
     from occlusion_mim.train import _parser, main as train_main, with_plugins
 
-    argv = with_plugins(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['export']:
+        from occlusion_mim.export import main as export_main
+
+        return export_main(argv[1:])
+    argv = with_plugins(argv)
     args = vars(_parser(slurm=True).parse_args(argv))
     args.pop('plugin')
     launcher = args.pop('slurm')

@@ -16,13 +16,15 @@ matplotlib.use('Agg')
 ROOT = Path(__file__).resolve().parents[1]
 # nbdev's flags (pyproject `tst_flags`) and the export directives: cells carrying them do not run here
 SKIPPED = re.compile(r'^#\|\s*(export|exports|exporti|default_exp|notest|slow|gpu)\b', re.M)
-# the notebooks of the science's core: views and masking, targets and losses, CKA, shape bias, claims
+# the notebooks of the science's core: views and masking, targets and losses, CKA, shape bias, claims; and
+# the export others load our weights through
 NOTEBOOKS = {
     '02_augment': 'occlusion_mim.augment',
     '03_models': 'occlusion_mim.models',
     '06_cka': 'occlusion_mim.cka',
     '07_shape_bias': 'occlusion_mim.shape_bias',
     '08_claims': 'occlusion_mim.claims',
+    '13_export': 'occlusion_mim.export',
 }
 
 

@@ -13,7 +13,7 @@ LAYERS = [
     ['augment'],
     ['models'],
     ['checkpoints'],
-    ['train', 'cka', 'shape_bias'],
+    ['train', 'cka', 'shape_bias', 'export'],
     ['claims', 'slurm'],
     ['runs'],
     ['presets'],
