@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['MASK_RATIO', 'STREAMS', 'check_choice', 'check_ratio', 'check_mask_ratio', 'check_range', 'atomic_path',
+__all__ = ['MASK_RATIO', 'STREAMS', 'LOCK_FILE', 'check_choice', 'check_ratio', 'check_mask_ratio', 'check_range', 'atomic_path',
            'atomic_write_text', 'atomic_torch_save', 'seed_everything', 'sample_seed', 'make_generator', 'stream_seed',
            'stream_generator', 'project_root', 'output_dir', 'shown_path', 'git_revision', 'package_versions',
-           'run_manifest', 'write_manifest', 'save_figure', 'save_table']
+           'lock_sha256', 'run_manifest', 'write_manifest', 'save_figure', 'save_table']
 
 # %% ../nbs/00_core.ipynb #95f7c169
 def check_choice(
@@ -259,10 +259,24 @@ def package_versions() -> dict:
     return out
 
 
+LOCK_FILE = 'requirements.lock'  # the exact versions CI tested (`scripts/lock`), at the checkout's root
+
+
+def lock_sha256() -> str | None:
+    """sha256 of the environment lock of the checkout this package runs from (`requirements.lock`), or None
+    for a package installed without its checkout."""
+    import hashlib
+    import occlusion_mim
+
+    root = project_root(Path(occlusion_mim.__file__).parent)
+    f = root / LOCK_FILE if root else None
+    return hashlib.sha256(f.read_bytes()).hexdigest() if f and f.is_file() else None
+
+
 def run_manifest(
     params: dict,  # the run's parameters (JSON-serialisable values; others are stored as strings)
 ) -> dict:
-    "A manifest dict: parameters, git revision, package versions, platform, CUDA device."
+    "A manifest dict: parameters, git revision, package versions, the lock's hash, platform, CUDA device."
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return dict(
         params={
@@ -271,6 +285,7 @@ def run_manifest(
         },
         git_revision=git_revision(),
         versions=package_versions(),
+        lock_sha256=lock_sha256(),
         platform=platform.platform(),
         cuda_device=dev,
         argv=sys.argv,

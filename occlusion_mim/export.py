@@ -1,5 +1,4 @@
-"""Weights others can load: a run's encoder or classifier as a timm model, in a folder laid out as a Hugging
-Face Hub model repository (`model.safetensors`, `config.json`, `README.md`).
+"""Weights others can load: a run's encoder or classifier as a timm model in a Hugging Face Hub folder.
 
 Docs: https://occlusion-mim.github.io/occlusion_mim/export.html.md"""
 
@@ -170,14 +169,15 @@ def _card(name: str, info: dict, arch: str, num_classes: int, n_params: int) -> 
         p['mode']
     ]
     usage = (
-        "```python\nimport timm\nimport occlusion_mim.export  # registers the occlusion_mim_* architectures\n\n"
+        "```python\nimport timm\n"
+        "import occlusion_mim.export  # registers the occlusion_mim_* architectures\n\n"
         f"model = timm.create_model('local-dir:{name}')  # or 'hf-hub:<user>/{name}' once uploaded\n"
         "cfg = timm.data.resolve_data_config({}, model=model)\n"
         "transform = timm.data.create_transform(**cfg)\n```\n"
         + (
             "The model returns pooled encoder features (num_classes=0).\n"
             if num_classes == 0
-            else f"The model returns {num_classes} logits; `config.json`'s label_names gives the classes in order.\n"
+            else f"The model returns {num_classes} logits (config.json's label_names: the classes).\n"
         )
     )
     return dict(
@@ -195,13 +195,15 @@ def _card(name: str, info: dict, arch: str, num_classes: int, n_params: int) -> 
             'Recipe': {k: p[k] for k in RECIPE_KEYS if p.get(k) not in (None, '')},
             'Metrics': info['metrics'] or 'none recorded',
             'Code revision': info['revision'] or 'unknown',
-            'Files': 'model.safetensors: the weights (safetensors); config.json: timm architecture, classes and '
+            'Files': 'model.safetensors: the weights (safetensors); config.json: timm architecture, classes, '
             'preprocessing; README.md: this card',
         },
         usage=usage,
         citation=(
-            "@inproceedings{kong2023understanding,\n  title={Understanding Masked Image Modeling via Learning "
-            "Occlusion Invariant Feature},\n  author={Kong, Xiangwen and Zhang, Xiangyu},\n  booktitle={CVPR},"
+            "@inproceedings{kong2023understanding,\n"
+            "  title={Understanding Masked Image Modeling via Learning "
+            "Occlusion Invariant Feature},\n  author={Kong, Xiangwen and Zhang, Xiangyu},\n"
+            "  booktitle={CVPR},"
             "\n  year={2023}\n}"
         ),
         tags=['image-classification', 'timm', 'occlusion_mim'],
@@ -213,7 +215,7 @@ def export_run(
     run,  # a run folder (checkpoint.pt, run.json): `occlusion-mim ... --out`, or a cache entry
     out,  # the folder to write: model.safetensors, config.json, README.md (must not hold files)
 ) -> Path:
-    "Write a run's encoder (pretraining) or classifier (fine-tuning, probe) as a timm / Hugging Face Hub folder."
+    "Write a run's encoder (pretraining) or classifier (fine-tuning, probe) as a timm / Hugging Face folder."
     run, out = Path(run).expanduser(), Path(out).expanduser()
     info = read_run(run)
     p = info['params']
@@ -261,7 +263,8 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(
         prog='occlusion-mim export',
-        description="Write a run's encoder or classifier as a timm model folder (model.safetensors, config.json, "
+        description="Write a run's encoder or classifier as a timm model folder (model.safetensors, "
+        "config.json, "
         "README.md), laid out as a Hugging Face Hub model repository.",
     )
     ap.add_argument('run', help='the run folder (checkpoint.pt, run.json)')

@@ -475,7 +475,8 @@ def decisions_filename(subject: str, session: int = 1) -> str:
 
 def texture_of(imagename: str) -> str:
     """The texture category in a cue-conflict stimulus name, by model-vs-human's rule: the last `_` part,
-    before the extension, after the last `-`, without digits (`0001_x_airplane1-bicycle2.png` -> `bicycle`)."""
+    before the extension, after the last `-`, without digits (`0001_x_airplane1-bicycle2.png`: `bicycle`).
+    """
     stem = str(imagename).split('_')[-1].split('.')[0].split('-')[-1]
     return ''.join(ch for ch in stem if not ch.isdigit())
 
@@ -486,7 +487,7 @@ def write_decisions(
     folder,  # where the file goes (e.g. a model-vs-human checkout's `raw-data/cue-conflict`)
     session: int = 1,
 ) -> Path:
-    "Write the decisions of `result` as model-vs-human raw data (one row per trial), atomically; returns the file."
+    "Write `result`'s decisions as model-vs-human raw data (one row per trial), atomically; returns the file."
     t = result.trials
     rows = pd.DataFrame(
         dict(
@@ -524,7 +525,8 @@ def _read_raw(path: Path) -> pd.DataFrame:
 
 
 def read_decisions(
-    path,  # a raw-data CSV, or a folder of them (`cue-conflict_*.csv`, e.g. model-vs-human's raw-data/cue-conflict)
+    # a raw-data CSV, or a folder of them (`cue-conflict_*.csv`, e.g. model-vs-human's raw-data/cue-conflict)
+    path,
 ) -> dict:
     "Shape bias of every subject (model or person) in model-vs-human raw-data files: {subject: ShapeBias}."
     path = Path(path).expanduser()

@@ -47,10 +47,11 @@ __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'MET
            'TrainConfig', 'check_config', 'check_auto_augment', 'resolved', 'build_data', 'TimmTrainTransform',
            'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups',
            'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'resolve_device',
-           'Preempted', 'watch_stop_requests', 'request_stop', 'evaluate', 'TrainState', 'resolve_batch', 'setup',
-           'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
-           'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch',
-           'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help', 'with_plugins', 'main']
+           'Preempted', 'watch_stop_requests', 'request_stop', 'TensorBoardLog', 'tensorboard_scalars', 'evaluate',
+           'TrainState', 'resolve_batch', 'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore',
+           'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped',
+           'train_epoch', 'end_epoch', 'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help',
+           'with_plugins', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -124,6 +125,7 @@ class TrainConfig:
     num_workers: int = 0  # data-loading worker processes
     log_every: int = 10  # metrics.csv row every N steps
     quiet: bool = False  # no progress bar
+    no_tensorboard: bool = False  # no TensorBoard event files in <out>/tensorboard (metrics.csv either way)
 
 
 MODES = ('pretrain', 'finetune', 'probe')
@@ -723,10 +725,10 @@ def _stop_now(s) -> bool:
 METRIC_COLUMNS = ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'val_top1', 'val_top5', 'val_loss']
 
 
-def _append_metrics(path, rows):
+def _append_metrics(path, rows, tb=None):
     """Add `rows` to metrics.csv: fixed columns (blank where a row has no value, so step rows and epoch rows
     with evaluation line up), rewritten atomically (a kill never leaves a torn line); nothing when there
-    are no rows."""
+    are no rows. With `tb` (a `TensorBoardLog`), the same rows go to TensorBoard."""
     if not rows:
         return
     new = pd.DataFrame(rows).reindex(columns=METRIC_COLUMNS)
@@ -734,6 +736,52 @@ def _append_metrics(path, rows):
     old = pd.read_csv(path) if path.exists() and path.stat().st_size else None
     both = new if old is None else pd.concat([old, new], ignore_index=True)
     atomic_write_text(path, both.to_csv(index=False))
+    if tb is not None:
+        tb.add(new)
+
+# %% ../nbs/05_train.ipynb #acae54e37e7d407bbb7b55eff062a284
+class TensorBoardLog:
+    "TensorBoard event files mirroring metrics.csv: each row's values as scalars at its step."
+
+    def __init__(
+        self,
+        folder,  # the event files' folder (emptied first: the log is rebuilt from `metrics`)
+        metrics=None,  # a metrics.csv whose rows to write first (a resumed run's)
+    ):
+        import shutil
+        from torch.utils.tensorboard import SummaryWriter
+
+        folder = Path(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        self.writer = SummaryWriter(str(folder))
+        if metrics is not None and Path(metrics).exists() and Path(metrics).stat().st_size:
+            self.add(pd.read_csv(metrics))
+
+    def add(self, rows: pd.DataFrame):
+        "Write `rows` (metrics.csv's columns), then flush, so a killed run leaves whole events."
+        for r in rows.to_dict('records'):
+            for k in METRIC_COLUMNS[1:]:
+                v = r.get(k)
+                if v is not None and not pd.isna(v):
+                    self.writer.add_scalar(k, float(v), int(r['step']))
+        self.writer.flush()
+
+    def close(self):
+        self.writer.close()
+
+
+def tensorboard_scalars(folder) -> pd.DataFrame:
+    "Every scalar in the TensorBoard event files of `folder`: columns tag, step, value, in the order written."
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(folder), size_guidance={'scalars': 0})  # 0: keep every event
+    acc.Reload()
+    rows = [
+        dict(tag=t, step=e.step, value=e.value, wall=e.wall_time)
+        for t in acc.Tags()['scalars']
+        for e in acc.Scalars(t)
+    ]
+    return pd.DataFrame(rows, columns=['tag', 'step', 'value', 'wall'])
 
 # %% ../nbs/05_train.ipynb #bb099816
 @torch.no_grad()
@@ -786,6 +834,7 @@ class TrainState:
     start: int = 0  # the batch of `epoch` to start from (a resumed run)
     step: int = 0  # optimiser steps taken
     lock: object = None  # the run folder's lock file, held while training (rank 0)
+    tb: object = None  # the `TensorBoardLog` mirroring metrics.csv (rank 0, unless --no-tensorboard)
     history: list = field(default_factory=list)  # resumes that changed resumable options (run.json)
     micro_losses: list = field(default_factory=list)  # the losses of this step's micro-batches so far
     faults: FaultPlan = field(default_factory=FaultPlan.from_env)  # the resume tests' (empty: no faults)
@@ -914,7 +963,17 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
 # %% ../nbs/05_train.ipynb #a0ab14a9
 # options that do not change what a run trains (where it is written, what it shows and logs, the device; its
 # precision enters a run's key as it resolves, `runs.key_precision`): the run cache's key leaves them out
-NOT_DEFINING = ('out', 'quiet', 'num_workers', 'log_every', 'save_every', 'device', 'precision', 'compile')
+NOT_DEFINING = (
+    'out',
+    'quiet',
+    'num_workers',
+    'log_every',
+    'save_every',
+    'device',
+    'precision',
+    'compile',
+    'no_tensorboard',
+)
 # options that may change when a run is resumed (recorded in run.json): those, and the learning rate and the
 # evaluation interval (a rerun after a non-finite loss lowers the lr); every other option defines the run
 RESUMABLE = NOT_DEFINING + ('blr', 'lr', 'eval_every')
@@ -1169,7 +1228,7 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
             )
         if c.save_every and s.step % c.save_every == 0 and b + 1 < s.steps_per_epoch:
             if s.rank == 0:
-                _append_metrics(s.out / 'metrics.csv', rows)
+                _append_metrics(s.out / 'metrics.csv', rows, s.tb)
                 rows = []
             checkpoint(s, b + 1)
         last = dict(loss=loss, lr=lr)
@@ -1177,7 +1236,7 @@ def train_epoch(s: TrainState, loader, bar=None) -> dict:
             break
         if b + 1 < s.steps_per_epoch and _stop_now(s):
             if s.rank == 0:
-                _append_metrics(s.out / 'metrics.csv', rows)
+                _append_metrics(s.out / 'metrics.csv', rows, s.tb)
             checkpoint(s, b + 1)
             raise Preempted(f"stopped on request at step {s.step} (epoch {s.epoch}, batch {b + 1}); saved")
     return dict(last, rows=rows, seen=seen, seconds=time.perf_counter() - t0)
@@ -1199,7 +1258,7 @@ def end_epoch(s: TrainState, ran: dict) -> dict:
             images_per_s=speed,
             **ev,
         )
-        _append_metrics(s.out / 'metrics.csv', ran['rows'] + [row])
+        _append_metrics(s.out / 'metrics.csv', ran['rows'] + [row], s.tb)
     checkpoint(s, 0)
     return {k: ran[k] for k in ('loss', 'lr') if k in ran} | ev
 
@@ -1297,6 +1356,8 @@ def train(
     try:
         restore(s)
         write_run_json(s)
+        if s.rank == 0 and not c.no_tensorboard:
+            s.tb = TensorBoardLog(s.out / 'tensorboard', s.out / 'metrics.csv')
         sampler, loader = _loader(s)
         s.model.train()
         bar = _progress(s)
@@ -1309,6 +1370,8 @@ def train(
         if bar is not None:
             bar.close()
     finally:
+        if s.tb is not None:
+            s.tb.close()
         if s.lock is not None:
             s.lock.close()  # releases the run folder
     return dict(last, step=s.step, epochs=s.epoch)
