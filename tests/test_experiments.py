@@ -325,8 +325,24 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
         'the pixel mean',
         'the untrained encoder; the pixel mean',
     )
-    out4 = run('fig4.ipynb', tmp_path / 'b', **TINY['fig4.ipynb'])
+    # two people in model-vs-human's raw-data format, on the generated stimuli's names (counted by hand:
+    # subject-01 shape, texture, other -> 1/2; subject-02 texture -> 0; together 1 shape, 2 texture -> 1/3)
+    people = tmp_path / 'people'
+    people.mkdir()
+    head = 'subj,session,trial,rt,object_response,category,condition,imagename\n'
+    (people / 'cue-conflict_subject-01_session_1.csv').write_text(
+        head + 'subject-01,1,1,700,circle,circle,0,circle1-square1.png\n'
+        'subject-01,1,2,650,circle,square,0,square1-circle1.png\n'
+        'subject-01,1,3,800,heart,triangle,0,triangle1-star1.png\n'
+    )
+    (people / 'cue-conflict_subject-02_session_1.csv').write_text(
+        head + 'subject-02,1,1,600,square,circle,0,circle1-square1.png\n'
+    )
+    out4 = run('fig4.ipynb', tmp_path / 'b', human_data=str(people), **TINY['fig4.ipynb'])
     nb4 = (tmp_path / 'b' / 'fig4.ipynb').read_text()
+    humans = pd.read_csv(out4 / 'fig4_humans.csv').set_index('subject')
+    assert humans.shape_bias.to_dict() == {'subject-01': 0.5, 'subject-02': 0.0}
+    assert 'people (2 subjects of human_data): shape bias 0.33 pooled' in nb4
     used = pd.read_csv(out4 / 'fig4_runs_used.csv').set_index('run')
     assert mae_runs <= set(used.index), 'Fig. 4 did not use the full-set MAE runs of Fig. 2'
     assert not used.trained_now[list(mae_runs)].any(), 'Fig. 4 retrained the MAE runs Fig. 2 had cached'
@@ -345,6 +361,16 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
     for m, g in trials.groupby('method'):
         k, t = (g.decision == g['shape']).sum(), (g.decision == g.texture).sum()
         assert abs(per[per.method == m]['mean'].iloc[0] - k / (k + t)) < 1e-12, m
+    # each model's decisions in model-vs-human's format, read back: the same shape bias
+    from occlusion_mim.shape_bias import read_decisions
+
+    mvh = read_decisions(out4 / 'model-vs-human')
+    assert sorted(mvh) == sorted(f"{m.replace(', longer', '-longer')}-seed0" for m in set(per.method))
+    for m in set(per.method):
+        got = mvh[f"{m.replace(', longer', '-longer')}-seed0"]
+        assert got.mean == per[per.method == m]['mean'].iloc[0] and len(got.trials) == len(
+            trials[trials.method == m]
+        )
     claims = pd.read_csv(out4 / 'fig4_claims.csv')
     assert list(claims.claim) == [
         'C5',
