@@ -1,0 +1,204 @@
+"""Behaviours of the science that no test checked before issue 29, each pinned to a value: the schedule's
+shape, what top-1 counts, a checkpoint with one bad number, the run cache's content key, CKA with CLS
+pooling and the level of a jackknife interval. They run against the package, so a mutation tool sees them."""
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from occlusion_mim.train import TrainConfig, lr_at, evaluate
+from occlusion_mim.checkpoints import NonFiniteLoss, save_checkpoint
+from occlusion_mim.runs import data_fingerprint, run_key
+from occlusion_mim.cka import jackknife_interval, linear_cka, mask_noise, masked_vs_full_cka
+from occlusion_mim.data import normalize
+from occlusion_mim.models import create_model
+
+
+def test_the_cosine_schedule_ends_at_min_lr_and_is_halfway_at_its_middle():
+    c = TrainConfig(epochs=10, warmup_epochs=2, min_lr=1e-5)
+    base = 1e-3
+    assert lr_at(c, base, 0.0) == 0.0
+    assert lr_at(c, base, 1.0) == pytest.approx(base / 2, rel=1e-12)  # half the warm-up: half the lr
+    assert lr_at(c, base, 2.0) == pytest.approx(base, rel=1e-12)  # the end of the warm-up: the peak
+    assert lr_at(c, base, 6.0) == pytest.approx((base + 1e-5) / 2, rel=1e-12)  # halfway after the warm-up
+    assert lr_at(c, base, 4.0) == pytest.approx(1e-5 + (base - 1e-5) * (1 + np.cos(np.pi / 4)) / 2, rel=1e-12)
+    assert lr_at(c, base, 10.0) == pytest.approx(1e-5, rel=1e-12)  # the last step's end: min_lr
+    assert lr_at(c, base, 9.9) > 1e-5
+
+
+class RankedClassifier(nn.Module):
+    "Logits that rank each image's true class (stored in its first pixel) at place `rank` (0: first)."
+
+    def __init__(self, rank: int, classes: int = 10):
+        super().__init__()
+        self.rank, self.classes = rank, classes
+
+    def logits(self, x):
+        from occlusion_mim.data import denormalize
+
+        y = (denormalize(x)[:, 0, 0, 0] * 255).round().long()
+        order = (y[:, None] + 1 + torch.arange(self.classes)) % self.classes  # other classes first, then y
+        scores = torch.zeros(len(y), self.classes)
+        for place in range(self.classes):  # place 0 gets the highest score
+            scores[torch.arange(len(y)), order[:, place]] = float(self.classes - place)
+        ranked = scores.clone()
+        # move the true class to `rank`: it takes the score of that place, the ones above it shift down
+        top = scores.argsort(1, descending=True)
+        others = top[top != y[:, None]].view(len(y), -1)
+        order = torch.cat([others[:, : self.rank], y[:, None], others[:, self.rank :]], 1)
+        ranked[torch.arange(len(y))[:, None], order] = torch.arange(self.classes, 0, -1).float()
+        return ranked
+
+
+def test_top1_counts_the_first_place_only():
+    data = [(torch.full((3, 4, 4), y, dtype=torch.uint8), y) for y in range(10) for _ in range(3)]
+    second = evaluate(RankedClassifier(rank=1), data, batch_size=7, device='cpu')
+    assert (second['val_top1'], second['val_top5']) == (0.0, 100.0)
+    first = evaluate(RankedClassifier(rank=0), data, batch_size=7, device='cpu')
+    assert (first['val_top1'], first['val_top5']) == (100.0, 100.0)
+    sixth = evaluate(RankedClassifier(rank=5), data, batch_size=7, device='cpu')
+    assert (sixth['val_top1'], sixth['val_top5']) == (0.0, 0.0)
+
+
+def test_a_checkpoint_with_one_non_finite_number_is_never_written(tmp_path):
+    model = nn.Linear(4, 3)
+    opt = torch.optim.AdamW(model.parameters())
+    model(torch.ones(2, 4)).sum().backward()
+    opt.step()
+    path = tmp_path / 'checkpoint.pt'
+    save_checkpoint(path, model, opt, None, TrainConfig(), 0, 0, 1)  # finite: written
+    before = path.read_bytes()
+    with torch.no_grad():
+        model.weight[1, 2] = float('nan')  # one entry of one tensor
+    with pytest.raises(NonFiniteLoss, match='weight'):
+        save_checkpoint(path, model, opt, None, TrainConfig(), 0, 0, 2)
+    assert path.read_bytes() == before  # the last finite checkpoint is kept
+    with torch.no_grad():
+        model.weight[1, 2] = 0.0
+        opt.state[model.bias]['exp_avg_sq'][0] = float('inf')  # one entry of the optimiser's state
+    with pytest.raises(NonFiniteLoss):
+        save_checkpoint(path, model, opt, None, TrainConfig(), 0, 0, 3)
+    assert path.read_bytes() == before
+
+
+def test_the_cache_key_follows_the_folder_content_not_its_stat(tmp_path):
+    root = tmp_path / 'imgs'
+    (root / 'a').mkdir(parents=True)
+    for i in range(3):
+        (root / 'a' / f'{i}.bin').write_bytes(bytes([i]) * 100)
+    c = TrainConfig(data=str(root))
+    fp, key = data_fingerprint(str(root)), run_key(c)
+    copy = tmp_path / 'copy'
+    shutil.copytree(root, copy)  # a byte-identical copy elsewhere: the same content fingerprint
+    assert data_fingerprint(str(copy)) == fp
+    shutil.rmtree(root)
+    shutil.copytree(copy, root, copy_function=shutil.copyfile)  # and back in its place, with new times
+    assert data_fingerprint(str(root)) == fp
+    assert run_key(c) == key  # the data's path is part of the key, its files' times are not
+    f = root / 'a' / '1.bin'
+    st = f.stat()
+    f.write_bytes(bytes([9]) * 100)  # other bytes, the same size
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same modification time
+    assert f.stat().st_size == st.st_size and f.stat().st_mtime_ns == st.st_mtime_ns
+    assert data_fingerprint(str(root)) != fp
+    assert run_key(c) != key
+
+
+def test_masked_vs_full_cka_with_cls_pooling_is_linear_cka_of_the_cls_features():
+    torch.manual_seed(0)
+    model = create_model('mae_vit_nano_patch8').eval()
+    x = torch.rand(12, 3, 32, 32)
+    df = masked_vs_full_cka(model, x, ratios=(0.25, 0.5), seed=3, pool='cls', batch_size=5)
+    noise = mask_noise(12, model.encoder.num_patches, 3)
+    full = model.encoder.encode(normalize(x), pool='cls')
+    for r, got in zip(df.ratio, df.cka):
+        masked = model.encoder.encode(normalize(x), mask_ratio=r, noise=noise, pool='cls')
+        assert got == pytest.approx(linear_cka(masked, full), abs=1e-6), r
+    mean = masked_vs_full_cka(model, x, ratios=(0.5,), seed=3, pool='mean')
+    assert mean.cka[0] != pytest.approx(df.cka[1], abs=1e-4)  # the pooling matters
+
+
+def test_a_jackknife_interval_has_the_level_it_is_called():
+    jack = np.array([0.50, 0.52, 0.49, 0.51, 0.53, 0.48])
+    lo, hi, se = jackknife_interval(0.5, jack, 0.95)
+    G = len(jack)
+    assert se == pytest.approx(np.sqrt((G - 1) / G * ((jack - jack.mean()) ** 2).sum()), rel=1e-12)
+    assert (hi - 0.5) / se == pytest.approx(1.959964, abs=1e-6)
+    lo90, hi90, _ = jackknife_interval(0.5, jack, 0.90)
+    assert (hi90 - 0.5) / se == pytest.approx(1.644854, abs=1e-6)
+    # and through the CKA protocol: its `level` reaches the interval
+    torch.manual_seed(0)
+    model = create_model('mae_vit_nano_patch8').eval()
+    x = torch.rand(20, 3, 32, 32)
+    for level, z in ((0.95, 1.959964), (0.8, 1.281552)):
+        r = masked_vs_full_cka(model, x, ratios=(0.5,), ci=5, level=level).iloc[0]
+        assert (r.cka_hi - r.cka) / r.cka_se == pytest.approx(z, abs=1e-5), level
+        assert (r.cka - r.cka_lo) / r.cka_se == pytest.approx(z, abs=1e-5), level
+
+
+def test_the_paste_box_has_the_drawn_size_and_place():
+    from occlusion_mim.augment import CutMixPaste
+    import math
+    import torch.nn.functional as F
+
+    cm = CutMixPaste(area=(0.1, 0.3), ratio=(3 / 4, 4 / 3), scale=(0.5, 1.5))
+    H = W = 32
+    b = cm.boxes(64, H, W, torch.Generator().manual_seed(5))
+    u = torch.rand(64, 7, generator=torch.Generator().manual_seed(5), dtype=torch.float64)  # the same draws
+    area = (0.1 + u[:, 0] * 0.2) * H * W
+    asp = torch.exp(math.log(3 / 4) + u[:, 1] * (math.log(4 / 3) - math.log(3 / 4)))
+    sh, sw = (area / asp).sqrt().round().clamp(1, H), (area * asp).sqrt().round().clamp(1, W)
+    s = 0.5 + u[:, 2]
+    assert b[:, 2].tolist() == sh.long().tolist() and b[:, 3].tolist() == sw.long().tolist()
+    assert b[:, 6].tolist() == (sh * s).round().clamp(1, H).long().tolist()
+    assert b[:, 7].tolist() == (sw * s).round().clamp(1, W).long().tolist()
+    # applied: the pixels change inside the destination box only, which holds the source box resized
+    torch.manual_seed(0)
+    x = torch.rand(64, 3, H, W)
+    out = cm.apply(x, dict(boxes=b))
+    for i in range(64):
+        st, sl, h, w, dt, dl, dh, dw, on = b[i].tolist()
+        inside = torch.zeros(H, W, dtype=torch.bool)
+        inside[dt : dt + dh, dl : dl + dw] = True
+        assert torch.equal(out[i][:, ~inside], x[i][:, ~inside]), i
+        want = F.interpolate(x[i : i + 1, :, st : st + h, sl : sl + w], size=(dh, dw), mode='bilinear')
+        assert torch.allclose(out[i, :, dt : dt + dh, dl : dl + dw], want[0], atol=1e-6), i
+
+
+def test_grayscale_is_drawn_at_its_own_rate_independently_of_the_jitter():
+    from occlusion_mim.augment import ColorAugment, gray
+
+    d = ColorAugment(p=0.8, grayscale_p=0.2, compile=False).draw(40000, torch.Generator().manual_seed(0))
+    j, g = d['jitter'], d['gray']
+    assert abs(j.float().mean() - 0.8) < 0.01 and abs(g.float().mean() - 0.2) < 0.01
+    assert abs(g[~j].float().mean() - 0.2) < 0.015 and abs(g[j].float().mean() - 0.2) < 0.01  # independent
+    x = torch.rand(8, 3, 16, 16)
+    only_gray = ColorAugment(p=0.0, grayscale_p=1.0, compile=False)(x)  # no jitter, always grayscale
+    assert torch.allclose(only_gray, gray(x), atol=1e-6)
+    assert torch.equal(ColorAugment(p=0.0, grayscale_p=0.0, compile=False)(x), x)
+
+
+def test_mocov3_views_are_flipped_half_the_time_each_exactly_the_flipped_crop():
+    from torchvision.ops import roi_align
+    from occlusion_mim.augment import TwoViews
+
+    N, H, W = 2000, 8, 8
+    x = torch.rand(N, 3, H, W)
+    views = TwoViews(scale=(0.3, 1.0), colour=False)
+    got = views.view(x, torch.Generator().manual_seed(1))
+    u = torch.rand(N, 5, generator=torch.Generator().manual_seed(1))  # the view's own draws
+    area = (0.3 + u[:, 0] * 0.7) * H * W
+    asp = torch.exp(np.log(3 / 4) + u[:, 1] * (np.log(4 / 3) - np.log(3 / 4)))
+    h, w = (area / asp).sqrt().clamp(1, H), (area * asp).sqrt().clamp(1, W)
+    y0, x0 = u[:, 2] * (H - h), u[:, 3] * (W - w)
+    boxes = torch.stack([torch.arange(N, dtype=torch.float), x0, y0, x0 + w, y0 + h], 1)
+    crop = roi_align(x, boxes, (H, W), spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    flip = u[:, 4] < 0.5
+    assert abs(flip.float().mean() - 0.5) < 0.03
+    assert torch.equal(got[flip], crop[flip].flip(-1)) and torch.equal(got[~flip], crop[~flip])
