@@ -16,11 +16,13 @@ matplotlib.use('Agg')
 ROOT = Path(__file__).resolve().parents[1]
 # nbdev's flags (pyproject `tst_flags`) and the export directives: cells carrying them do not run here
 SKIPPED = re.compile(r'^#\|\s*(export|exports|exporti|default_exp|notest|slow|gpu)\b', re.M)
-# the notebooks of the science's core: views and masking, targets and losses, CKA, shape bias, claims; and
-# the export others load our weights through
+# the notebooks of the science's core: views and masking, targets and losses, checkpoints, training, CKA,
+# shape bias, claims; and the export others load our weights through
 NOTEBOOKS = {
     '02_augment': 'occlusion_mim.augment',
     '03_models': 'occlusion_mim.models',
+    '04_checkpoints': 'occlusion_mim.checkpoints',
+    '05_train': 'occlusion_mim.train',
     '06_cka': 'occlusion_mim.cka',
     '07_shape_bias': 'occlusion_mim.shape_bias',
     '08_claims': 'occlusion_mim.claims',
@@ -46,6 +48,9 @@ def run_on_package(stem: str, module: str):
     ns['__name__'] = '__main__'
     cwd = os.getcwd()
     os.chdir(ROOT / 'nbs')
+    import torch
+
+    grad = torch.is_grad_enabled()  # a notebook may turn gradients off for its examples (04 does)
     try:
         for i, src in runnable_cells(ROOT / 'nbs' / f'{stem}.ipynb'):
             try:
@@ -54,6 +59,7 @@ def run_on_package(stem: str, module: str):
                 raise AssertionError(f'{stem}.ipynb cell {i} failed on the package: {e!r}') from e
     finally:
         os.chdir(cwd)
+        torch.set_grad_enabled(grad)
         import matplotlib.pyplot as plt
 
         plt.close('all')
@@ -66,6 +72,11 @@ def test_the_runner_leaves_out_exported_cells(tmp_path):
     assert any('shape_bias(' in s for _, s in cells)
 
 
-@pytest.mark.parametrize('stem', list(NOTEBOOKS))
+SLOW = {'05_train'}  # trains a dozen tiny runs: about a minute
+
+
+@pytest.mark.parametrize(
+    'stem', [pytest.param(s, marks=pytest.mark.slow) if s in SLOW else s for s in NOTEBOOKS]
+)
 def test_notebook_tests_pass_on_the_package(stem):
     run_on_package(stem, NOTEBOOKS[stem])
