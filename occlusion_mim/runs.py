@@ -14,7 +14,7 @@ from .core import output_dir, atomic_write_text, git_revision, shown_path
 from .data import SHAPES, DataSpec, read_resource
 from .models import parse_model_name
 from .checkpoints import CheckpointCorrupt, file_sha256, load_checkpoint
-from .train import NOT_DEFINING, resolved
+from .train import NOT_DEFINING, RunFolderError, resolved, run_folder_holder
 from occlusion_mim.train import (
     TrainConfig,
     train,
@@ -26,9 +26,9 @@ from occlusion_mim.train import (
 from .slurm import is_slurm, run_on_slurm
 
 # %% auto #0
-__all__ = ['KEY_SINCE', 'VIEWS_VERSION', 'FINGERPRINT_CONTENT', 'TRAINED_NOW', 'cache_root', 'data_fingerprint', 'key_precision',
-           'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'run_cached', 'cache_summary', 'runs_table',
-           'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
+__all__ = ['KEY_SINCE', 'VIEWS_VERSION', 'FINGERPRINT_CONTENT', 'TRAINED_NOW', 'WAIT_POLL', 'WAIT_SAY', 'cache_root',
+           'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'wait_for_holder',
+           'run_cached', 'cache_summary', 'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
 
 # %% ../nbs/10_runs.ipynb #f59461a2
 # the precision is in the key as it resolves (`key_precision`), not as written: 'auto' is fp32 on a CPU
@@ -213,33 +213,55 @@ def cache_entry_problem(out: Path) -> str | None:
 TRAINED_NOW: dict[str, bool] = {}  # run folder name -> trained by this process (True) or from the cache
 
 
-def run_cached(
-    c: TrainConfig,  # the run; `out` is ignored (the cache decides)
-    cache=None,  # cache folder (default: `cache_root()`)
-    verbose: bool = True,  # say what is trained (a line and a progress bar); `cache_summary` counts the rest
-    # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command;
-    # 'slurm:nodes=2,gpus_per_node=8,...': as a SLURM job (`occlusion_mim.slurm`); empty: in this process
-    launcher: str = '',
-    plan: list | None = None,  # a list: add the run to this plan (`plan_row`) instead of training it
-) -> Run:
-    "Train `c` unless the cache holds it already; return the finished run (or, with `plan`, the planned one)."
-    root = cache_root(cache)
-    if plan is not None:
-        return _plan_run(c, root, plan)
-    c = check_config(c)
-    out = root / f"{c.mode}-{c.model}-{run_key(c)}"
+WAIT_POLL = 2.0  # seconds between looks at a run folder another process is training in
+WAIT_SAY = 30.0  # seconds between the progress lines of a wait
+
+
+def _progress_of(out: Path) -> str:
+    "How far the run in `out` has got, from the last row of its metrics.csv."
+    try:
+        r = pd.read_csv(out / 'metrics.csv').iloc[-1]
+        return f"epoch {r.epoch:.2f}, step {int(r.step)}"
+    except (OSError, ValueError, IndexError, KeyError, pd.errors.EmptyDataError):
+        return 'no metrics yet'
+
+
+def wait_for_holder(out: Path, verbose: bool = True, poll: float = WAIT_POLL) -> bool:
+    """Wait while another process trains in run folder `out` (another notebook, a colleague on the same
+    cache), saying who and how far; whether it had to wait."""
+    holder = run_folder_holder(out)
+    if holder is None:
+        return False
+    t0 = said = time.monotonic()
+    if verbose:
+        print(f"waiting for {out.name}: process {holder} is training it ({_progress_of(out)})", flush=True)
+    while (holder := run_folder_holder(out)) is not None:
+        time.sleep(poll)
+        if verbose and time.monotonic() - said >= WAIT_SAY:
+            said = time.monotonic()
+            print(f"  still waiting: process {holder}, {_progress_of(out)}, {said - t0:.0f} s", flush=True)
+    if verbose:
+        print(f"  {out.name} released after {time.monotonic() - t0:.0f} s", flush=True)
+    return True
+
+
+def _cached_run(out: Path, c: TrainConfig) -> Run | None:
+    "The finished run in cache entry `out`, or None (a broken entry is moved aside, to be trained again)."
     done = out / 'done.json'
-    c = dataclasses.replace(c, out=str(out), quiet=c.quiet or not verbose)
-    if done.exists():
-        broken = cache_entry_problem(out)
-        if broken is None:
-            TRAINED_NOW.setdefault(out.name, False)
-            return Run(out, c, json.loads(done.read_text()))
-        aside = next(
-            a for i in range(1, 10**6) if not (a := out.with_name(f"{out.name}.broken-{i}")).exists()
-        )
-        out.rename(aside)
-        print(f"cache entry {out.name} is broken ({broken}); moved to {aside.name} and retrained", flush=True)
+    if not done.exists():
+        return None
+    broken = cache_entry_problem(out)
+    if broken is None:
+        TRAINED_NOW.setdefault(out.name, False)
+        return Run(out, c, json.loads(done.read_text()))
+    aside = next(a for i in range(1, 10**6) if not (a := out.with_name(f"{out.name}.broken-{i}")).exists())
+    out.rename(aside)
+    print(f"cache entry {out.name} is broken ({broken}); moved to {aside.name} and retrained", flush=True)
+    return None
+
+
+def _train_into_cache(c: TrainConfig, out: Path, launcher: str, verbose: bool) -> Run:
+    "Train (or resume) `c` in cache entry `out` and mark it done."
     t = time.perf_counter()
     if verbose:
         print(f"training: {out.name} ({c.mode} {c.model} on {c.data}, {c.epochs} epochs)", flush=True)
@@ -253,7 +275,8 @@ def run_cached(
         'git_revision': git_revision(),  # the code that trained it
         'data_fingerprint': data_fingerprint(c.data),
     }
-    atomic_write_text(done, json.dumps(res, indent=1, default=lambda v: v if v is None else float(v)))
+    text = json.dumps(res, indent=1, default=lambda v: v if v is None else float(v))
+    atomic_write_text(out / 'done.json', text)
     TRAINED_NOW[out.name] = True
     if verbose:
         print(
@@ -262,6 +285,37 @@ def run_cached(
             flush=True,
         )
     return Run(out, c, res)
+
+
+def run_cached(
+    c: TrainConfig,  # the run; `out` is ignored (the cache decides)
+    cache=None,  # cache folder (default: `cache_root()`)
+    verbose: bool = True,  # say what is trained (a line and a progress bar); `cache_summary` counts the rest
+    # e.g. 'torchrun --nproc_per_node 8' (or sys.executable): train in a subprocess of this command;
+    # 'slurm:nodes=2,gpus_per_node=8,...': as a SLURM job (`occlusion_mim.slurm`); empty: in this process
+    launcher: str = '',
+    plan: list | None = None,  # a list: add the run to this plan (`plan_row`) instead of training it
+) -> Run:
+    """Train `c` unless the cache holds it already; return the finished run (with `plan`: the planned one).
+    A run another process is training is waited for, then taken from the cache (or resumed, if that process
+    died before finishing it)."""
+    root = cache_root(cache)
+    if plan is not None:
+        return _plan_run(c, root, plan)
+    c = check_config(c)
+    out = root / f"{c.mode}-{c.model}-{run_key(c)}"
+    c = dataclasses.replace(c, out=str(out), quiet=c.quiet or not verbose)
+    while True:
+        wait_for_holder(out, verbose)
+        run = _cached_run(out, c)
+        if run is not None:
+            return run
+        try:
+            return _train_into_cache(c, out, launcher, verbose)
+        except RunFolderError as e:
+            if 'is in use by process' not in str(e):
+                raise
+            # another process took the folder between the look and the lock: wait for it in turn
 
 # %% ../nbs/10_runs.ipynb #cac5e002
 def _named(runs) -> list:

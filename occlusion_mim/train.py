@@ -48,10 +48,10 @@ __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'MET
            'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups',
            'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'resolve_device',
            'Preempted', 'watch_stop_requests', 'request_stop', 'TensorBoardLog', 'tensorboard_scalars', 'evaluate',
-           'TrainState', 'resolve_batch', 'setup', 'RunFolderError', 'lock_run_folder', 'check_run_folder', 'restore',
-           'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped',
-           'train_epoch', 'end_epoch', 'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help',
-           'with_plugins', 'main']
+           'TrainState', 'resolve_batch', 'setup', 'RunFolderError', 'lock_run_folder', 'run_folder_holder',
+           'check_run_folder', 'restore', 'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'seed_step',
+           'train_step', 'stopped', 'train_epoch', 'end_epoch', 'working_copy', 'TensorBatches', 'in_memory', 'train',
+           'field_help', 'with_plugins', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -983,6 +983,15 @@ class RunFolderError(ValueError):
     "A run folder that is in use by another process, or holds a run with other defining options."
 
 
+def _no_locks(out: Path, e: OSError) -> RunFolderError:
+    "The error of a file system without `flock` (some network file systems): the folder and the way out."
+    return RunFolderError(
+        f"cannot lock run folder {out}: its file system does not support file locks (flock: "
+        f"{e.strerror or e}); "
+        "put the runs on a local disk or one with locks (--out, or the run cache: $OCCLUSION_MIM_CACHE)"
+    )
+
+
 def lock_run_folder(out: Path):
     """Take the run folder's lock (`out/.lock`, an advisory `flock` released when the process ends, even by
     SIGKILL); the open file, to keep while the run trains. Held by another process: a `RunFolderError` naming
@@ -1001,11 +1010,33 @@ def lock_run_folder(out: Path):
             f"run folder {out} is in use by process {holder} (lock file {out / '.lock'}); wait for it to "
             "finish, or give another --out"
         ) from None
+    except OSError as e:
+        f.close()
+        raise _no_locks(out, e) from None
     f.seek(0)
     f.truncate()
     f.write(str(os.getpid()))
     f.flush()
     return f
+
+
+def run_folder_holder(out: Path) -> str | None:
+    "The process (its pid, as its lock file says) training in run folder `out` now, or None."
+    import fcntl
+
+    lock = Path(out) / '.lock'
+    if not lock.exists():
+        return None
+    with open(lock, 'a+') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)  # shared: a look, not a claim
+        except BlockingIOError:
+            f.seek(0)
+            return f.read().strip() or 'unknown'
+        except OSError as e:
+            raise _no_locks(Path(out), e) from None
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None
 
 
 def _plain(x):
