@@ -14,6 +14,7 @@ from torchvision.transforms.v2 import functional as TF
 from .core import check_ratio, check_range, check_choice, make_generator
 from .core import MASK_RATIO, check_mask_ratio
 from .data import to_float, normalize, denormalize
+from .data import load_rgb
 
 # %% auto #0
 __all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'resize_weights',
@@ -207,8 +208,6 @@ class EncodedBatch:
         try:
             return decode_image(self.data[i].cpu(), mode=ImageReadMode.RGB).to(device)
         except RuntimeError:
-            from occlusion_mim.data import load_rgb
-
             return TF.pil_to_tensor(load_rgb(self.paths[i])).to(device)  # or CorruptImageError naming it
 
     def decode(self, device='cpu') -> torch.Tensor:

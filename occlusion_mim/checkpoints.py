@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from .core import atomic_torch_save, atomic_write_text
 from .models import Siamese, MomentumTarget, Classifier
+from .models import ARCHS, create_model
 
 # %% auto #0
 __all__ = ['PUBLIC', 'CONTINUE', 'CheckpointError', 'read_weights', 'convert_state_dict', 'LoadResult', 'interpolate_pos_embed',
@@ -309,7 +310,6 @@ def public_file(spec: str) -> Path:
 
 def infer_arch(sd: dict) -> str:
     "The `ARCHS` name whose encoder has the shapes of the (converted) state dict `sd`; else an error."
-    from occlusion_mim.models import ARCHS
 
     try:
         dim = sd['encoder.cls_token'].shape[-1]
@@ -330,7 +330,6 @@ def public_model(spec: str, method: str | None = None) -> tuple[Siamese, LoadRes
     """The project's model of checkpoint `spec` (see `public_file`) with its weights loaded, in eval mode, and
     what was loaded. `method`: 'vit' (a classifier) or a pretraining method ('mae', ...); None: the `PUBLIC`
     entry's, else a classifier when the file has a head."""
-    from occlusion_mim.models import create_model
 
     if str(spec).startswith('timm:'):
         import timm

@@ -11,6 +11,10 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import check_choice, stream_generator
+from .core import check_ratio
+from .data import normalize as _norm
+from .augment import random_masking
+from .models import patchify
 
 # %% auto #0
 __all__ = ['as_features', 'gram_linear', 'gram_rbf', 'center_gram', 'cka_from_grams', 'linear_cka', 'rbf_cka',
@@ -450,8 +454,6 @@ def _ci_rows(grams: dict, ratios, keys, groups: int, level: float, ci_seed: int)
 
 def _visible_pixel_mean(x, noise, ratio: float, patch_size: int) -> torch.Tensor:
     "(n, p*p*3) float64 mean of the visible patches' pixel vectors of the images `x` under `noise`'s masks."
-    from occlusion_mim.augment import random_masking
-    from occlusion_mim.models import patchify
 
     P = patchify(x, patch_size).double()
     if ratio == 0:
@@ -493,9 +495,6 @@ def masked_vs_full_cka(
     its interval over the images (`cka_lo`, `cka_hi`, `cka_se`) and the leave-one-group-out values (`jack`,
     for paired differences between models)."""
     with torch.no_grad():
-        from occlusion_mim.core import check_ratio
-        from occlusion_mim.data import normalize as _norm
-
         check_choice('kind', kind, ['linear', 'rbf'])
         check_choice('pool', pool, ['mean', 'cls'])
         check_choice('mask_mode', mask_mode, ['drop', 'black'])
@@ -589,8 +588,6 @@ def masked_vs_full_cka(
 # %% ../nbs/06_cka.ipynb #b0075a08
 def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:
     "{ratio: (n, n) Gram} of the pixel features of the normalised images `x`, ratio 0.0 the full images."
-    from occlusion_mim.augment import random_masking
-    from occlusion_mim.models import patchify
 
     n, L = noise.shape
     grams = {}
@@ -629,9 +626,6 @@ def pixel_cka(
     """The masked-vs-full linear CKA of the raw pixels: a baseline with nothing learned; rows as
     `masked_vs_full_cka`."""
     with torch.no_grad():
-        from occlusion_mim.core import check_ratio
-        from occlusion_mim.data import normalize as _norm
-
         check_choice('pool', pool, ['mean', 'patches'])
         ratios = [check_ratio('ratio', r) for r in ratios]
         x = torch.cat(list(_image_batches(images, 256))).float()

@@ -23,6 +23,7 @@ from occlusion_mim.data import (
     SHAPES,
     ShapesCueConflict,
 )
+from .data import normalize as _norm
 
 # %% auto #0
 __all__ = ['STATISTICS', 'MVH_COLUMNS', 'label_space', 'label_space_of_classes', 'num_outputs', 'category_probabilities',
@@ -258,7 +259,6 @@ def shape_bias(
     device=None,  # default: the model's device (CPU for a function)
 ) -> ShapeBias:
     "Shape bias of a classifier on cue-conflict stimuli (Geirhos et al. 2019 protocol)."
-    from occlusion_mim.data import normalize as _norm
 
     fn, module = _logits_fn(model_or_fn)
     space = label_space(label_space_name)

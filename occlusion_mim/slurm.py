@@ -48,6 +48,9 @@ def slurm_minutes(t: str) -> int:
     return (d or 0) * 1440 + h * 60 + mi + (s > 0)
 
 
+_PLAIN = '-_.:/=@%+[]'  # besides letters and digits, what a SLURM option value may hold
+
+
 def parse_slurm(spec: str) -> dict:
     """The options of a launcher string `slurm:key=value,...` (or just `key=value,...`), typed and checked:
     sbatch's options, `time` in minutes, `max_timeouts` and `poll`."""
@@ -60,6 +63,13 @@ def parse_slurm(spec: str) -> dict:
         if not eq or k not in known:
             near = ', '.join(sorted(known))
             raise ValueError(f"slurm launcher: {item!r} is not key=value with a known key ({near})")
+        bad = next(
+            (ch for ch in v if not (ch.isalnum() or ch in _PLAIN or (k == 'constraint' and ch in '|&'))), None
+        )
+        if bad is not None:  # the value goes into the job script: no newline, no shell metacharacter
+            raise ValueError(
+                f"slurm launcher: {k}={v!r} holds {bad!r}; values are plain words (letters, digits, {_PLAIN})"
+            )
         typ = int if k in _INTS else float if k == 'poll' else str
         try:
             opts[k] = typ(v.strip())

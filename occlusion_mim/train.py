@@ -41,6 +41,7 @@ from occlusion_mim.checkpoints import (
 )
 from .checkpoints import file_sha256, nonfinite_tensors, save_checkpoint, load_checkpoint
 from .checkpoints import load_latest_checkpoint, _prev_path
+from .models import ARCHS
 
 # %% auto #0
 __all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'NOT_DEFINING', 'RESUMABLE',
@@ -135,8 +136,6 @@ def check_config(c: TrainConfig) -> TrainConfig:
     "Clear errors for impossible settings, before anything is built."
     check_choice('mode', c.mode, MODES)
     if c.method:
-        from occlusion_mim.models import METHODS, ARCHS
-
         check_choice('method', c.method, list(METHODS))
         if c.model in ARCHS:
             c = dataclasses.replace(c, model=c.model if c.method == 'vit' else f'{c.method}_{c.model}')
@@ -853,7 +852,6 @@ class TrainState:
 
 # %% ../nbs/05_train.ipynb #4cb77af8
 def _img_size(c: TrainConfig) -> int:
-    from occlusion_mim.models import ARCHS
 
     return ARCHS[parse_model_name(c.model)[1]]['img_size']
 
