@@ -153,18 +153,45 @@ def read_run(run) -> dict:
         m = pd.read_csv(run / 'metrics.csv')
         if 'epoch' in m and len(m):
             metrics = m[m.epoch == m.epoch.max()].iloc[-1].dropna().to_dict()
+    revision = metrics.get('git_revision') or man.get('git_revision')  # the code that trained it
     keep = ('val_top1', 'val_top5', 'val_loss', 'loss', 'step', 'epoch', 'seconds')
     metrics = {k: float(v) for k, v in metrics.items() if k in keep and v is not None}
     return dict(
-        params=man['params'], metrics=metrics, revision=metrics.get('git_revision') or man.get('git_revision')
+        params=man['params'], metrics=metrics, revision=revision, pretraining=_pretraining(man['params'])
     )
 
+
+def _pretraining(p: dict) -> str:
+    "What a classifier's encoder started from: the method of the run its `init` came from, or none."
+    if p.get('mode') == 'pretrain':
+        return ''
+    if not p.get('init'):
+        return 'none (trained from scratch)'
+    rj = Path(p['init']).expanduser().parent / 'run.json'
+    try:
+        method, _ = parse_model_name(json.loads(rj.read_text())['params']['model'])
+        return f"{METHODS[method].label or method} pretraining ({Path(p['init']).parent.name})"
+    except (OSError, ValueError, KeyError):
+        return f"the checkpoint {p['init']}"
+
 # %% ../nbs/13_export.ipynb #b43b363d81ae4b689946ece5c682cd59
+_NOT_FOR = {
+    ('mask_ratio', 'finetune'),
+    ('mask_ratio', 'probe'),
+    ('source_aug', 'finetune'),
+    ('source_aug', 'probe'),
+}
+
+
 def _card(name: str, info: dict, arch: str, num_classes: int, n_params: int) -> dict:
     "The model card's fields (timm's `generate_readme` layout)."
     p = info['params']
     method, _ = parse_model_name(p['model'])
     label = METHODS[method].label if method in METHODS else method
+    if p['mode'] != 'pretrain':  # a classifier: named by the pretraining its encoder started from
+        label = (
+            info['pretraining'].split(' pretraining')[0] if ' pretraining (' in info['pretraining'] else label
+        )
     what = {'pretrain': 'pretrained encoder', 'finetune': 'fine-tuned classifier', 'probe': 'linear probe'}[
         p['mode']
     ]
@@ -182,17 +209,20 @@ def _card(name: str, info: dict, arch: str, num_classes: int, n_params: int) -> 
     )
     return dict(
         description=(
-            f"A {label} {what} ({p['model']}) trained with occlusion_mim, the code of Kong & Zhang, "
+            f"{label} {what} ({p['model']}), trained with occlusion_mim, the code of Kong & Zhang, "
             "*Understanding Masked Image Modeling via Learning Occlusion Invariant Feature* (CVPR 2023)."
         ),
         details={
             'Model Type': 'Image classification / feature backbone',
-            'Method': f"{label} ({p['mode']})",
+            'Method': f"{label}" + ('' if p['mode'] == 'pretrain' else f", then {p['mode']} on labels"),
+            'Encoder initialised from': info['pretraining'] or 'this run is the pretraining',
             'Architecture': f"{timm_name(arch)}: {ARCHS[arch]}",
             'Params (M)': round(n_params / 1e6, 3),
             'Image size': f"{ARCHS[arch]['img_size']} x {ARCHS[arch]['img_size']}",
             'Dataset': str(p.get('data')),
-            'Recipe': {k: p[k] for k in RECIPE_KEYS if p.get(k) not in (None, '')},
+            'Recipe': {
+                k: p[k] for k in RECIPE_KEYS if p.get(k) not in (None, '') and (k, p['mode']) not in _NOT_FOR
+            },
             'Metrics': info['metrics'] or 'none recorded',
             'Code revision': info['revision'] or 'unknown',
             'Files': 'model.safetensors: the weights (safetensors); config.json: timm architecture, classes, '
