@@ -30,6 +30,11 @@ class CheckpointError(ValueError):
 def read_weights(path) -> dict:
     "The dict stored in `path` (`.safetensors`, or a torch file read with `weights_only=True`)."
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise CheckpointError(
+            f"{path} is a folder; give the checkpoint file in it (e.g. {path / 'checkpoint.pt'} or "
+            f"{path / 'model.safetensors'})"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     if path.suffix == '.safetensors':

@@ -1053,6 +1053,8 @@ def list_models() -> list[str]:
 
 def parse_model_name(name: str) -> tuple[str, str]:
     "Split a model name into (method, architecture); a clear error listing the known names otherwise."
+    if not isinstance(name, str):
+        raise TypeError(f"a model name is a string such as 'mae_vit_small_patch16'; got {name!r}")
     if name in ARCHS:
         return 'vit', name
     for m in sorted(METHODS, key=len, reverse=True):
@@ -1084,6 +1086,9 @@ def create_model(
     method = METHODS[method_name]
     arch = {**ARCHS[arch_name], **HEAD_SIZES[arch_name]}
     arch.update({k: options.pop(k) for k in list(options) if k in arch})
+    bad = {k: v for k, v in arch.items() if isinstance(v, bool) or not isinstance(v, int) or v < 1}
+    if bad:
+        raise ValueError(f"create_model({name!r}): sizes are whole numbers of at least 1; got {bad}")
     opts = _method_options(method, options)
     names = dict(transform=transform or method.transform, target=target or method.target)
     names['similarity'] = similarity or method.similarity

@@ -132,8 +132,34 @@ class TrainConfig:
 MODES = ('pretrain', 'finetune', 'probe')
 
 
+def _check_types(c: TrainConfig) -> TrainConfig:
+    """Each option of the type of its default (a path is a str; an int is a float), floats finite: one error
+    naming the option, before anything else looks at it."""
+    import numbers
+
+    fixes = {}
+    for f in dataclasses.fields(c):
+        v, d, flag = getattr(c, f.name), f.default, '--' + f.name.replace('_', '-')
+        if isinstance(d, bool):
+            ok = isinstance(v, (bool, np.bool_))
+        elif isinstance(d, int):
+            ok = isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+        elif isinstance(d, float):
+            ok = isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+            if ok and not math.isfinite(float(v)):
+                raise ValueError(f"{flag}={v!r} must be a finite number")
+        elif isinstance(d, str) and isinstance(v, os.PathLike):
+            ok, fixes[f.name] = True, os.fspath(v)
+        else:
+            ok = not isinstance(d, str) or isinstance(v, str)
+        if not ok:
+            raise ValueError(f"{flag}={v!r} must be a {type(d).__name__}, not a {type(v).__name__}")
+    return dataclasses.replace(c, **fixes) if fixes else c
+
+
 def check_config(c: TrainConfig) -> TrainConfig:
     "Clear errors for impossible settings, before anything is built."
+    c = _check_types(c)
     check_choice('mode', c.mode, MODES)
     if c.method:
         check_choice('method', c.method, list(METHODS))
