@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #147201ec
 from __future__ import annotations
-import os, re, sys, json, math, time, random, dataclasses, contextlib, warnings, threading
+import os, re, sys, json, math, time, random, shutil, numbers, dataclasses, contextlib, warnings, threading
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -135,8 +135,6 @@ MODES = ('pretrain', 'finetune', 'probe')
 def _check_types(c: TrainConfig) -> TrainConfig:
     """Each option of the type of its default (a path is a str; an int is a float), floats finite: one error
     naming the option, before anything else looks at it."""
-    import numbers
-
     fixes = {}
     for f in dataclasses.fields(c):
         v, d, flag = getattr(c, f.name), f.default, '--' + f.name.replace('_', '-')
@@ -773,8 +771,7 @@ class TensorBoardLog:
         folder,  # the event files' folder (emptied first: the log is rebuilt from `metrics`)
         metrics=None,  # a metrics.csv whose rows to write first (a resumed run's)
     ):
-        import shutil
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # here: tensorboard takes a second to import
 
         folder = Path(folder)
         shutil.rmtree(folder, ignore_errors=True)
