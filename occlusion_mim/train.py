@@ -44,15 +44,15 @@ from .checkpoints import load_latest_checkpoint, _prev_path
 from .models import ARCHS
 
 # %% auto #0
-__all__ = ['MODES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'NOT_DEFINING', 'RESUMABLE',
-           'TrainConfig', 'check_config', 'check_auto_augment', 'resolved', 'build_data', 'TimmTrainTransform',
-           'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model', 'param_groups',
-           'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep', 'resolve_device',
-           'Preempted', 'watch_stop_requests', 'request_stop', 'TensorBoardLog', 'tensorboard_scalars', 'evaluate',
-           'TrainState', 'resolve_batch', 'setup', 'RunFolderError', 'lock_run_folder', 'run_folder_holder',
-           'check_run_folder', 'restore', 'write_run_json', 'checkpoint', 'step_noise', 'view_generator', 'seed_step',
-           'train_step', 'stopped', 'train_epoch', 'end_epoch', 'working_copy', 'TensorBatches', 'in_memory', 'train',
-           'field_help', 'with_plugins', 'main']
+__all__ = ['MODES', 'RANGES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'NOT_DEFINING',
+           'RESUMABLE', 'TrainConfig', 'check_config', 'check_auto_augment', 'in_interval', 'resolved', 'build_data',
+           'TimmTrainTransform', 'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model',
+           'param_groups', 'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep',
+           'resolve_device', 'Preempted', 'watch_stop_requests', 'request_stop', 'TensorBoardLog',
+           'tensorboard_scalars', 'evaluate', 'TrainState', 'resolve_batch', 'setup', 'RunFolderError',
+           'lock_run_folder', 'run_folder_holder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
+           'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch',
+           'working_copy', 'TensorBatches', 'in_memory', 'train', 'field_help', 'with_plugins', 'main']
 
 # %% ../nbs/05_train.ipynb #3f8c46cd
 @dataclass
@@ -133,8 +133,8 @@ MODES = ('pretrain', 'finetune', 'probe')
 
 
 def _check_types(c: TrainConfig) -> TrainConfig:
-    """Each option of the type of its default (a path is a str; an int is a float), floats finite: one error
-    naming the option, before anything else looks at it."""
+    """Each option of the type of its default (a path is a str; an int is a float), floats finite, strings
+    without control characters: one error naming the option, before anything else looks at it."""
     fixes = {}
     for f in dataclasses.fields(c):
         v, d, flag = getattr(c, f.name), f.default, '--' + f.name.replace('_', '-')
@@ -152,12 +152,14 @@ def _check_types(c: TrainConfig) -> TrainConfig:
             ok = not isinstance(d, str) or isinstance(v, str)
         if not ok:
             raise ValueError(f"{flag}={v!r} must be a {type(d).__name__}, not a {type(v).__name__}")
+        if isinstance(d, str) and any(ord(ch) < 32 or ord(ch) == 127 for ch in fixes.get(f.name, v)):
+            raise ValueError(f"{flag}={v!r} holds a control character (a newline?); give it on one line")
     return dataclasses.replace(c, **fixes) if fixes else c
 
 
 def check_config(c: TrainConfig) -> TrainConfig:
     "Clear errors for impossible settings, before anything is built."
-    c = _check_types(c)
+    c = _check_ranges(_check_types(c))
     check_choice('mode', c.mode, MODES)
     if c.method:
         check_choice('method', c.method, list(METHODS))
@@ -184,6 +186,8 @@ def check_config(c: TrainConfig) -> TrainConfig:
         raise ValueError(
             f"--model {c.model}: {c.mode} takes the architecture name (e.g. {arch}) and a pretrained --init"
         )
+    if not c.out.strip():
+        raise ValueError("--out is empty: give the run folder (a new folder, or the run's to resume it)")
     if c.mode == 'probe' and not c.init:
         raise ValueError("probe needs --init: the pretrained checkpoint whose frozen encoder is probed")
     for k in ('epochs', 'batch_size', 'accum_iter', 'log_every', 'eval_every'):
@@ -265,6 +269,58 @@ def check_auto_augment(policy: str) -> str:
             f"--auto-augment {policy!r} is not a timm RandAugment policy (e.g. 'rand-m9-mstd0.5-inc1')"
         ) from None
     return policy
+
+# %% ../nbs/05_train.ipynb #72eea5119410473aa328ad9291626812
+# the numeric options' ranges (the whole-number and probability options checked in `check_config` aside)
+RANGES = {
+    'blr': '[0, inf)',
+    'lr': '[0, inf)',
+    'min_lr': '[0, inf)',
+    'warmup_epochs': '[0, inf)',
+    'weight_decay': '[0, inf)',
+    'layer_decay': '(0, 1]',
+    'momentum': '[0, 1]',
+    'label_smoothing': '[0, 1)',
+    'mixup': '[0, inf)',
+    'cutmix': '[0, inf)',
+    'crop_min': '[0, 1]',
+    'epoch_length': '[1, inf)',
+    'n_per_class': '[1, inf)',
+    'num_workers': '[0, inf)',
+    'num_classes': '[0, inf)',
+    'seed': '[0, 2**63)',
+}
+
+
+def _bound(s: str) -> float | int:
+    "An interval's end: 'inf', '2**63' or a number."
+    s = s.strip()
+    if s == 'inf':
+        return math.inf
+    if '**' in s:
+        base, power = s.split('**')
+        return int(base) ** int(power)
+    return float(s)
+
+
+def in_interval(v: float, interval: str) -> bool:
+    "Whether `v` lies in `interval`, written as in mathematics: '[0, 1)', '(0, 1]', '[1, inf)'."
+    lo, hi = (_bound(b) for b in interval[1:-1].split(','))
+    above = v >= lo if interval[0] == '[' else v > lo
+    below = v <= hi if interval[-1] == ']' else v < hi
+    return above and below
+
+
+def _check_ranges(c: TrainConfig) -> TrainConfig:
+    "Each numeric option in its range (`RANGES`), the cosine's floor not above its peak: one error naming it."
+    for k, interval in RANGES.items():
+        if not in_interval(getattr(c, k), interval):
+            raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be in {interval}")
+    if c.lr > 0 and c.min_lr > c.lr:
+        raise ValueError(
+            f"--min-lr={c.min_lr!r} is above --lr={c.lr!r}: the cosine schedule ends at --min-lr"
+        )
+    return c
 
 # %% ../nbs/05_train.ipynb #d3f22c61
 def resolved(c: TrainConfig, world: int = 1) -> dict:

@@ -39,6 +39,33 @@ SCOPES = {
         'Contrastive.forward Classifier.logits Classifier.forward Siamese.forward Siamese.pair_loss '
         'Siamese.update_target',
     ),
+    # session 17 (issue 29): the trainer's schedule, evaluation, options, batches and run-folder checks
+    'train': (
+        'train',
+        '_check_types check_config _check_recipe_options check_auto_augment resolved lr_at evaluate '
+        'param_groups optimizer_groups resolve_batch EpochBatches.* check_run_folder step_noise '
+        'view_generator _set_lr end_epoch',
+    ),
+    # the checkpoints' files, sums and non-finite checks (moved out of train.py in session 15)
+    'checkpoints': (
+        'checkpoints',
+        'file_sha256 _known_sums _current_sum nonfinite_tensors save_checkpoint load_checkpoint '
+        'load_latest_checkpoint read_weights _sums_path _prev_path',
+    ),
+    'augment': (
+        'augment',
+        'check_images random_resized_crop_params CropFlip.* _bicubic _axis_weights resize_weights '
+        'crop_flip_batch random_masking patch_noise blacken_patches PatchMask.* CutMixPaste.* _col gray '
+        'adjust_brightness adjust_contrast adjust_saturation adjust_hue color_stage color_group '
+        'ColorAugment.draw ColorAugment.params ColorAugment.apply ColorAugment._apply parse_augmentations '
+        '_take SourceTransform.* make_views occluded_fraction TwoViews.*',
+    ),
+    # the run cache: its keys, the data fingerprint, done.json's checks, waiting for another process
+    'cache': (
+        'runs',
+        'cache_root _file_hash _views_changed data_fingerprint key_precision run_key cache_entry_problem '
+        '_progress_of wait_for_holder _cached_run run_cached',
+    ),
 }
 
 

@@ -11,9 +11,9 @@ papermill.
 
 Each notebook runs as `papermill nbs/<name>.ipynb <out>/<name>.ipynb -p preset <preset> -p out_dir
 <out>/<name> ...`; its figure, data (CSV) and manifest land in <out>/<name>/. A `-p key=value` is passed to
-the notebooks that have that parameter (values are Python literals where they parse as such: -p
-epochs=[10,50]). Trained runs are cached (see occlusion_mim.runs), so a second run_all only re-measures
-and re-plots. Prints each notebook's time and writes <out>/run_all.csv."""
+the notebooks that have that parameter, a key none of them has is an error (values are Python literals
+where they parse as such: -p epochs=[10,50]). Trained runs are cached (see occlusion_mim.runs), so a second
+run_all only re-measures and re-plots. Prints each notebook's time and writes <out>/run_all.csv."""
 
 import argparse, ast, shutil, sys, time
 from pathlib import Path
@@ -93,12 +93,19 @@ def main(argv=None):
             p.error(f"-p {kv!r}: expected KEY=VALUE")
         k, v = kv.split('=', 1)
         extra[k.strip()] = parse_value(v.strip())
+    declared = {n: pm.inspect_notebook(str(ROOT / 'nbs' / f'{n}.ipynb')) for n in names}
+    for k in extra:
+        if not any(k in d for d in declared.values()):  # a typo would otherwise be dropped without a word
+            theirs = sorted({q for d in declared.values() for q in d})
+            p.error(
+                f"-p {k}=...: none of {', '.join(names)} has a parameter {k!r}; theirs: {', '.join(theirs)}"
+            )
     out = Path(a.out).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     rows, failed = [], []
     for n in names:
         nb = ROOT / 'nbs' / f'{n}.ipynb'
-        known = pm.inspect_notebook(str(nb))
+        known = declared[n]
         params = {
             'preset': a.preset,
             # relative to the notebooks' folder (papermill's working folder) when inside the project, so the

@@ -1,8 +1,10 @@
-"""Bad input at the Python API a user types into: each row an entry point, the bad value tried and the start
-of the one error it gets (no deep traceback, nothing written). `tests/BAD_INPUT.md` is this table rendered
-(regenerate it with `python tests/test_bad_input.py`); the command line's rows are in test_train.py and
-test_faults.py (`test_bad_input_fails_before_training`, `test_bad_options_are_clear_errors`)."""
+"""Bad input at every entry point a user types into: the Python API, the `occlusion-mim` command (every
+subcommand and option, `--slurm`'s keys), every notebook parameter (`papermill -p` / `-y`) and `run_all -p`.
+Each row: the entry point, the bad value tried and the start of the one error it gets (no deep traceback,
+nothing written). `tests/BAD_INPUT.md` is these tables rendered (regenerate it with `python
+tests/test_bad_input.py`)."""
 
+import ast, contextlib, io, json, re, shlex
 from pathlib import Path
 
 import pytest
@@ -227,11 +229,326 @@ def test_bad_input_is_one_clear_error(tmp_path, entry, bad, call, kind, says):
     assert not (tmp_path / 'run' / 'checkpoint.pt').exists() and not (tmp_path / 'run' / 'run.json').exists()
 
 
+# the command line: `occlusion-mim ...` as its console script runs it (`occlusion_mim.slurm.main`), in this
+# process; a training row gets a small run's options after its mode (they never reach training: the row fails
+# first); {t} is a fresh folder holding an empty folder `empty/` and a text file `notes.txt`
+RUN = '--out {t}/run --n-per-class 2 --batch-size 4 --max-steps 1 --quiet --no-tensorboard'
+MODELS = dict(pretrain='mae_vit_nano_patch8', finetune='vit_nano_patch8', probe='vit_nano_patch8')
+CLI = [
+    ('pretrian', "argument mode: invalid choice: 'pretrian'"),
+    ('', 'the following arguments are required: mode'),
+    ('pretrain --colour red', 'unrecognized arguments: --colour red'),
+    ('--plugin no_such_module pretrain', "no_such_module"),
+    ('pretrain --model ""', "model='' is not one of"),
+    ('pretrain --model mae_vit_nano', "model='mae_vit_nano' is not one of"),
+    ('pretrain --method byol', "method='byol' is not one of"),
+    (
+        'pretrain --method mae --model c_mae_vit_nano_patch8',
+        '--method mae contradicts --model c_mae_vit_nano_patch8',
+    ),
+    ('pretrain --model vit_nano_patch8', 'is a supervised ViT; pretrain one of'),
+    ('finetune --model mae_vit_nano_patch8', 'finetune takes the architecture name'),
+    ('pretrain --data ""', '--data is empty'),
+    ('pretrain --data /no/folder', '--data /no/folder: no such folder'),
+    ('pretrain --data {t}/empty', 'holds no images'),
+    ('pretrain --data {t}/notes.txt', 'data root {t}/notes.txt is not a folder; accepted layouts'),
+    ("pretrain --data $'a\nb'", "--data='a\\nb' holds a control character"),
+    ('pretrain --out ""', '--out is empty'),
+    ('pretrain --epochs 0', '--epochs=0 must be at least 1'),
+    ('pretrain --epochs 2.5', "argument --epochs: invalid int value: '2.5'"),
+    ('pretrain --epochs ""', "argument --epochs: invalid int value: ''"),
+    ('pretrain --batch-size -1', '--batch-size=-1 must be at least 1'),
+    ('pretrain --accum-iter 0', '--accum-iter=0 must be at least 1'),
+    ('pretrain --total-batch -1', '--total-batch=-1 must be 0 (off) or more'),
+    ('pretrain --total-batch 64 --accum-iter 2', '--total-batch 64 and --accum-iter 2: give one'),
+    ('pretrain --blr x', "argument --blr: invalid float value: 'x'"),
+    ('pretrain --blr nan', '--blr=nan must be a finite number'),
+    ('pretrain --blr -1', '--blr=-1.0 must be in [0, inf)'),
+    ('pretrain --blr 0', 'a learning rate is needed'),
+    ('pretrain --lr inf', '--lr=inf must be a finite number'),
+    ('pretrain --lr -0.1', '--lr=-0.1 must be in [0, inf)'),
+    ('pretrain --lr 0.01 --min-lr 0.1', '--min-lr=0.1 is above --lr=0.01'),
+    ('pretrain --min-lr -1', '--min-lr=-1.0 must be in [0, inf)'),
+    ('pretrain --warmup-epochs -1', '--warmup-epochs=-1.0 must be in [0, inf)'),
+    ('pretrain --weight-decay -0.05', '--weight-decay=-0.05 must be in [0, inf)'),
+    ('pretrain --beta2 1', "--beta2=1.0 must be in (0, 1), or 0 for the mode's default"),
+    ('finetune --layer-decay 0', '--layer-decay=0.0 must be in (0, 1]'),
+    ('finetune --layer-decay 1.5', '--layer-decay=1.5 must be in (0, 1]'),
+    ('pretrain --mask-ratio 1', 'mask_ratio=1.0 is outside [0, 1)'),
+    ('pretrain --model mocov3_vit_nano_patch8 --mask-ratio 0.5', 'MoCo v3 masks no patches'),
+    ('pretrain --model c_mae_vit_nano_patch8 --loss huber', "loss='huber' is not one of: infonce, l2"),
+    ('pretrain --loss l2', '--loss l2 applies to C-MAE'),
+    ('pretrain --source-aug blur', "augmentation='blur' is not one of"),
+    ('pretrain --momentum 1.5', '--momentum=1.5 must be in [0, 1]'),
+    ('pretrain --drop-path 1', '--drop-path=1.0 must be in [0, 1)'),
+    ('finetune --label-smoothing 1', '--label-smoothing=1.0 must be in [0, 1)'),
+    ('finetune --mixup -1', '--mixup=-1.0 must be in [0, inf)'),
+    ('finetune --cutmix -0.5', '--cutmix=-0.5 must be in [0, inf)'),
+    ('finetune --auto-augment rand-x9', "--auto-augment 'rand-x9' is not a timm RandAugment policy"),
+    ('pretrain --auto-augment rand-m9', '--auto-augment / --reprob are fine-tuning augmentations'),
+    ('finetune --reprob 2', '--reprob=2.0 must be a probability in [0, 1]'),
+    ('pretrain --pool max', "pool='max' is not one of"),
+    ('finetune --freeze-patch-embed', '--freeze-patch-embed applies to pretraining'),
+    ('pretrain --model mocov3_vit_nano_patch8 --moco-crops none', "moco_crops='none' is not one of"),
+    ('pretrain --moco-crops original', '--moco-crops original applies to pretraining MoCo v3'),
+    ('finetune --num-classes -1', '--num-classes=-1 must be in [0, inf)'),
+    ('finetune --init /no/file.pt', '--init /no/file.pt does not exist'),
+    ('finetune --init {t}/notes.txt', '{t}/notes.txt is not a checkpoint'),
+    ('probe', 'probe needs --init'),
+    ('pretrain --epoch-length 0', '--epoch-length=0 must be in [1, inf)'),
+    ('pretrain --n-per-class 0', '--n-per-class=0 must be in [1, inf)'),
+    ('pretrain --crop-min 1.5', '--crop-min=1.5 must be in [0, 1]'),
+    ('pretrain --on-corrupt ignore', "on_corrupt='ignore' is not one of: error, skip"),
+    ('pretrain --decode gpu', "decode='gpu' is not one of: workers, device"),
+    ('pretrain --decode device', '--decode device reads the image files of a --data folder'),
+    ('pretrain --precision fp8', "precision='fp8' is not one of: auto, bf16, fp16, fp32"),
+    ('pretrain --device tpu', "device='tpu' is not one of: auto, cpu, cuda"),
+    ('pretrain --seed -1', '--seed=-1 must be in [0, 2**63)'),
+    ('pretrain --seed 9223372036854775808', '--seed=9223372036854775808 must be in [0, 2**63)'),
+    ('pretrain --save-every -1', '--save-every=-1 must be 0 (at epoch ends only) or more'),
+    ('pretrain --max-steps -1', '--max-steps=-1 must be 0 (off) or more'),
+    ('pretrain --max-eval -1', '--max-eval=-1 must be 0 (off) or more'),
+    ('pretrain --eval-every 0', '--eval-every=0 must be at least 1'),
+    ('pretrain --num-workers -1', '--num-workers=-1 must be in [0, inf)'),
+    ('pretrain --log-every 0', '--log-every=0 must be at least 1'),
+    ('pretrain --slurm nodes=x', "slurm launcher: nodes='x' is not a int"),
+    ('pretrain --slurm colour=red', "slurm launcher: 'colour=red' is not key=value with a known key"),
+    ('pretrain --slurm partition', "slurm launcher: 'partition' is not key=value with a known key"),
+    ("pretrain --slurm 'partition=gpu;rm'", "slurm launcher: partition='gpu;rm' holds ';'"),
+    ("pretrain --slurm $'partition=gpu\nx'", "slurm launcher: partition='gpu\\nx' holds '\\n'"),
+    ('export', 'the following arguments are required: run, out'),
+    ('export {t}/empty {t}/out', 'is not a run folder: it needs run.json and checkpoint.pt'),
+    ('export /no/run {t}/out', '/no/run'),
+]
+
+
+def _argv(line: str, t: Path) -> list:
+    "The row's command line as the shell splits it ($'...' quotes a newline), a training row's run added."
+    argv = shlex.split(re.sub(r"\$'([^']*)'", lambda m: shlex.quote(m.group(1)), line))
+    argv = [a.format(t=t) for a in argv]
+    mode = next((a for a in argv if a in MODELS), None)
+    if mode is None or argv[:1] == ['export']:
+        return argv
+    at = argv.index(mode) + 1
+    return argv[:at] + ['--model', MODELS[mode]] + RUN.format(t=t).split() + argv[at:]
+
+
+@pytest.mark.parametrize('line, says', CLI, ids=[r[0] or '(nothing)' for r in CLI])
+def test_command_line_bad_input_is_one_clear_error(tmp_path, monkeypatch, line, says):
+    from occlusion_mim import slurm
+    from occlusion_mim.models import PLUGIN_ENV
+
+    monkeypatch.setenv(PLUGIN_ENV, '')  # --plugin sets it for the processes a run starts; undone after
+    (tmp_path / 'empty').mkdir()
+    (tmp_path / 'notes.txt').write_text('not an image')
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            code = slurm.main(_argv(line, tmp_path))
+        except SystemExit as e:
+            code = e.code
+    said = err.getvalue()
+    assert code == 2, (code, said, out.getvalue()[-2000:])
+    assert says in said.replace(str(tmp_path), '{t}'), said
+    assert 'Traceback' not in said and 'error:' in said, said
+    assert not (tmp_path / 'run').exists() and not (tmp_path / 'out').exists(), 'nothing is written'
+
+
+def test_the_command_line_table_tries_every_option():
+    "Each option of every subcommand has a row: a new option joins the table or this test fails."
+    from occlusion_mim.train import TrainConfig
+    import dataclasses
+
+    tried = {a for line, _ in CLI for a in line.split() if a.startswith('--')}
+    options = {'--' + f.name.replace('_', '-') for f in dataclasses.fields(TrainConfig) if f.name != 'mode'}
+    # the switches that take no value, and the ones whose every value is valid (a path to write, a flag)
+    free = {'--compile', '--quiet', '--no-tensorboard'}
+    assert options - free - tried == set()
+    assert {'--plugin', '--slurm'} <= tried
+
+
+# notebook parameters: the notebook's cells up to its parameter checks, run in this process with the values
+# injected as papermill injects them (a cell after the `parameters` cell); the slow tests of test_experiments
+# run a few of these through papermill itself
+NOTEBOOKS = ('fig1', 'fig2', 'fig3', 'fig4', 'tab_aug')
+
+
+def notebook_checks(name: str, tmp: Path, **params) -> dict:
+    "Run notebook `name` up to its `check_params` cell with `params` injected; the namespace it leaves."
+    from papermill.translators import PythonTranslator  # papermill's own literals: nan is float('nan')
+
+    nb = json.loads((ROOT / 'nbs' / f'{name}.ipynb').read_text())
+    code = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']
+    tags = [c['metadata'].get('tags', []) for c in nb['cells'] if c['cell_type'] == 'code']
+    first = next(i for i, t in enumerate(tags) if 'parameters' in t)
+    last = next(i for i, s in enumerate(code) if 'check_params(' in s)
+    folders = {k: str(tmp / k.removesuffix('_dir')) for k in ('out_dir', 'cache_dir') if k in declared(name)}
+    injected = '\n'.join(f'{k} = {PythonTranslator.translate(v)}' for k, v in {**folders, **params}.items())
+    ns = {'__name__': '__main__'}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for src in [code[first], injected, *code[first + 1 : last + 1]]:
+            exec(compile(src, f'{name}.ipynb', 'exec'), ns)
+    return ns
+
+
+def declared(name: str) -> dict:
+    "A notebook's parameters as its `parameters` cell declares them: {name: annotation}."
+    nb = json.loads((ROOT / 'nbs' / f'{name}.ipynb').read_text())
+    cell = next(c for c in nb['cells'] if 'parameters' in c['metadata'].get('tags', []))
+    tree = ast.parse(''.join(cell['source']))
+    return {
+        a.target.id: ast.unparse(a.annotation).strip('\'"') for a in tree.body if isinstance(a, ast.AnnAssign)
+    }
+
+
+def wrong_type(annotation: str):
+    "A value of a type the annotation does not allow."
+    if 'str' in annotation:
+        return 5 if 'bool' not in annotation else 2.5
+    return 'x' if 'list' not in annotation else 2.5
+
+
+# every parameter of every notebook, given a value of the wrong type: one error naming it, nothing trained
+TYPE_ROWS = [(nb, k, wrong_type(a)) for nb in NOTEBOOKS for k, a in declared(nb).items()]
+# values of the right type that no run can use
+VALUE_ROWS = [
+    ('fig1', dict(preset='papr'), "preset='papr' is not one of"),
+    ('fig1', dict(augmentations='mask;blur'), "augmentation='blur' is not one of"),
+    ('fig1', dict(mask_ratio=1.5), 'mask_ratio=1.5'),
+    ('fig1', dict(mask_ratio=float('nan')), 'mask_ratio=nan'),
+    ('fig1', dict(n_images=0), 'n_images=0 must be at least 1'),
+    ('fig1', dict(size=60), 'size=60 is not divisible by patch_size=16'),
+    ('fig1', dict(crop='left'), "crop='left' is not one of"),
+    ('fig1', dict(images='/no/such/folder'), '/no/such/folder'),
+    ('fig2', dict(preset='paper'), 'the paper preset needs `imagenet`'),
+    ('fig2', dict(imagenet='/no/imagenet'), "imagenet='/no/imagenet'"),
+    ('fig2', dict(one_image_epochs=0), 'one_image_epochs=0 must be at least 1'),
+    ('fig2', dict(seeds=0), 'seeds=0 must be at least 1'),
+    ('fig2', dict(ci=1), 'ci=1: give 0 (no intervals) or 2 to'),
+    ('fig2', dict(device='tpu'), "device='tpu' is not one of"),
+    ('fig3', dict(epochs='many'), "epochs='many' is not a int"),
+    ('fig3', dict(epochs=[0, 4]), 'every epoch count must be at least 1'),
+    ('fig3', dict(strong_aug='blur'), "augmentation='blur' is not one of"),
+    ('fig3', dict(preset='paper'), 'the paper preset needs `imagenet`'),
+    ('fig3', dict(images='/no/ten'), '/no/ten'),
+    ('fig3', dict(seeds=0), 'seeds=0 must be at least 1'),
+    ('fig3', dict(ci=1), 'ci=1: give 0 (no intervals) or 2 to'),
+    ('fig4', dict(methods='mae,byol'), "method='byol' is not one of"),
+    ('fig4', dict(methods=' , '), 'methods is empty'),
+    ('fig4', dict(classifier='knn'), "classifier='knn' is not one of"),
+    ('fig4', dict(longer_epochs=1), 'longer_epochs=1'),
+    ('fig4', dict(n_per_pair=0), 'n_per_pair=0 must be at least 1'),
+    ('fig4', dict(stimuli='/no/stimuli'), "stimuli='/no/stimuli'"),
+    ('fig4', dict(preset='paper', imagenet='.'), 'the paper preset needs `stimuli`'),
+    ('tab_aug', dict(methods='r_mae'), "method='r_mae' is not one of"),
+    ('tab_aug', dict(compositions='mask+blur'), "augmentation='blur' is not one of"),
+    ('tab_aug', dict(pretrain_epochs=0), 'pretrain_epochs=0 must be at least 1'),
+    ('tab_aug', dict(seeds=0), 'seeds=0 must be at least 1'),
+]
+
+
+@pytest.mark.parametrize('nb, name, bad', TYPE_ROWS, ids=[f'{r[0]}: {r[1]}={r[2]!r}' for r in TYPE_ROWS])
+def test_every_notebook_parameter_of_the_wrong_type_is_refused(tmp_path, monkeypatch, nb, name, bad):
+    monkeypatch.chdir(ROOT / 'nbs')  # papermill's working folder
+    with pytest.raises((TypeError, ValueError)) as e:
+        notebook_checks(nb, tmp_path, **{name: bad})
+    assert f'{name}={bad!r}' in str(e.value), str(e.value)
+    assert not (tmp_path / 'cache').exists()
+
+
+@pytest.mark.parametrize('nb, params, says', VALUE_ROWS, ids=[f'{r[0]}: {r[1]}' for r in VALUE_ROWS])
+def test_notebook_parameter_values_no_run_can_use_are_refused(tmp_path, monkeypatch, nb, params, says):
+    monkeypatch.chdir(ROOT / 'nbs')
+    with pytest.raises((TypeError, ValueError, FileNotFoundError)) as e:
+        notebook_checks(nb, tmp_path, **params)
+    assert says in str(e.value), str(e.value)
+    assert not (tmp_path / 'cache').exists()
+
+
+def test_notebook_checks_pass_good_parameters(tmp_path, monkeypatch):
+    "The runner itself: the defaults pass every notebook's checks (a row fails for its value, not the runner)"
+    monkeypatch.chdir(ROOT / 'nbs')
+    for nb in NOTEBOOKS:
+        ns = notebook_checks(nb, tmp_path / nb)
+        assert ns['preset'] == 'default', nb
+
+
+# run_all -p: a key no notebook has (a typo) stops before any notebook runs; a bad value is the notebook's row
+RUN_ALL = [
+    ('--only fig3 -p epoch=5', "-p epoch=...: none of fig3 has a parameter 'epoch'"),
+    ('--only fig3 -p epochs', "-p 'epochs': expected KEY=VALUE"),
+    ('--only fig9', "--only: unknown notebook(s) ['fig9']"),
+    ('--preset papr', "argument --preset: invalid choice: 'papr'"),
+]
+
+
+@pytest.mark.parametrize('line, says', RUN_ALL, ids=[r[0] for r in RUN_ALL])
+def test_run_all_bad_input_stops_before_any_notebook(tmp_path, line, says):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location('run_all', ROOT / 'scripts' / 'run_all.py')
+    run_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_all)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as e:
+        run_all.main(shlex.split(line) + ['--out', str(tmp_path / 'o')])
+    assert e.value.code == 2 and says in err.getvalue(), err.getvalue()
+    assert not (tmp_path / 'o').exists()
+
+
 def render() -> str:
-    rows = ['| entry point | bad value | error |', '| --- | --- | --- |']
-    rows += [f'| `{e}` | {b} | {k.__name__}: "{s} ..." |' for e, b, _, k, s in TABLE]
-    head = '# Bad input at the Python API\n\nGenerated from `tests/test_bad_input.py` (one test per row).\n\n'
-    return head + '\n'.join(rows) + '\n'
+    api = ['| entry point | bad value | error |', '| --- | --- | --- |']
+    api += [f'| `{e}` | {b} | {k.__name__}: "{s} ..." |' for e, b, _, k, s in TABLE]
+    cli = ['| command | error (on stderr; exit status 2) |', '| --- | --- |']
+    cli += [f'| `occlusion-mim {line}` | "{s} ..." |'.replace('\n', '\\n') for line, s in CLI]
+    nbv = ['| notebook | parameters | error |', '| --- | --- | --- |']
+    nbv += [f'| {n} | `{p}` | "{s} ..." |' for n, p, s in VALUE_ROWS]
+    types = {n: ', '.join(f'`{k}={v!r}`' for m, k, v in TYPE_ROWS if m == n) for n in NOTEBOOKS}
+    nbt = ['| notebook | each of these alone |', '| --- | --- |'] + [
+        f'| {n} | {t} |' for n, t in types.items()
+    ]
+    ra = ['| command | error (exit status 2) |', '| --- | --- |']
+    ra += [f'| `python scripts/run_all.py {line}` | "{s} ..." |' for line, s in RUN_ALL]
+    return '\n'.join(
+        [
+            '# Bad input, end to end',
+            '',
+            'Generated from `tests/test_bad_input.py` (one test per row; regenerate with `python '
+            'tests/test_bad_input.py`). Each',
+            'bad value gets one error naming it, before anything is trained or written.',
+            '',
+            '## The Python API',
+            '',
+            *api,
+            '',
+            '## The command line',
+            '',
+            'A training row also gets a small run\'s options after its mode (`--model`, `--out`, a tiny data '
+            'set); `{t}` is a',
+            'folder holding an empty folder `empty/` and a text file `notes.txt`. The `--slurm` rows are '
+            'refused before',
+            'anything is submitted.',
+            '',
+            *cli,
+            '',
+            '## Notebook parameters (`papermill -p` / `-y`)',
+            '',
+            'Values of the right type that no run can use:',
+            '',
+            *nbv,
+            '',
+            'Every parameter of every notebook, given a value of a type it does not take: one error naming '
+            'the parameter',
+            '(`parameter seed=\'x\' has type str; expected int`, or the choices it takes).',
+            '',
+            *nbt,
+            '',
+            '## `run_all -p`',
+            '',
+            *ra,
+            '',
+        ]
+    )
 
 
 def test_the_table_in_tests_is_current():

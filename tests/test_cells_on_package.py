@@ -16,9 +16,12 @@ matplotlib.use('Agg')
 ROOT = Path(__file__).resolve().parents[1]
 # nbdev's flags (pyproject `tst_flags`) and the export directives: cells carrying them do not run here
 SKIPPED = re.compile(r'^#\|\s*(export|exports|exporti|default_exp|notest|slow|gpu)\b', re.M)
-# the notebooks of the science's core: views and masking, targets and losses, checkpoints, training, CKA,
-# shape bias, claims; and the export others load our weights through
+# every module notebook: the common helpers and the data, the science's core (views and masking, targets
+# and losses, checkpoints, training, CKA, shape bias, claims), SLURM, the run cache, the presets, what the
+# figure notebooks share, and the export others load our weights through
 NOTEBOOKS = {
+    '00_core': 'occlusion_mim.core',
+    '01_data': 'occlusion_mim.data',
     '02_augment': 'occlusion_mim.augment',
     '03_models': 'occlusion_mim.models',
     '04_checkpoints': 'occlusion_mim.checkpoints',
@@ -26,6 +29,10 @@ NOTEBOOKS = {
     '06_cka': 'occlusion_mim.cka',
     '07_shape_bias': 'occlusion_mim.shape_bias',
     '08_claims': 'occlusion_mim.claims',
+    '09_slurm': 'occlusion_mim.slurm',
+    '10_runs': 'occlusion_mim.runs',
+    '11_presets': 'occlusion_mim.presets',
+    '12_experiments': 'occlusion_mim.experiments',
     '13_export': 'occlusion_mim.export',
 }
 
@@ -80,3 +87,12 @@ SLOW = {'05_train'}  # trains a dozen tiny runs: about a minute
 )
 def test_notebook_tests_pass_on_the_package(stem):
     run_on_package(stem, NOTEBOOKS[stem])
+
+
+def test_every_module_notebook_is_run_on_the_package():
+    "A new module notebook joins this list (and so the mutation runs' tests) or this test fails."
+    stems = sorted(p.stem for p in (ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
+    assert stems == sorted(NOTEBOOKS)
+    for stem, module in NOTEBOOKS.items():
+        text = (ROOT / 'nbs' / f'{stem}.ipynb').read_text()
+        assert f'default_exp {module.split(".")[1]}' in text, stem
