@@ -42,7 +42,8 @@ SCOPES = {
     # session 17 (issue 29): the trainer's schedule, evaluation, options, batches and run-folder checks
     'train': (
         'train',
-        '_check_types check_config _check_recipe_options check_auto_augment resolved lr_at evaluate '
+        '_check_types check_config _check_ranges in_interval _bound _check_recipe_options check_auto_augment '
+        'resolved lr_at evaluate '
         'param_groups optimizer_groups resolve_batch EpochBatches.* check_run_folder step_noise '
         'view_generator _set_lr end_epoch',
     ),

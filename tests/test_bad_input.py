@@ -293,7 +293,10 @@ CLI = [
     ('pretrain --moco-crops original', '--moco-crops original applies to pretraining MoCo v3'),
     ('finetune --num-classes -1', '--num-classes=-1 must be in [0, inf)'),
     ('finetune --init /no/file.pt', '--init /no/file.pt does not exist'),
-    ('finetune --init {t}/notes.txt', '{t}/notes.txt is not a checkpoint'),
+    (
+        'finetune --init {t}/notes.txt',
+        'is not a checkpoint: the file is neither a zip archive (torch.save) nor a pickle',
+    ),
     ('probe', 'probe needs --init'),
     ('pretrain --epoch-length 0', '--epoch-length=0 must be in [1, inf)'),
     ('pretrain --n-per-class 0', '--n-per-class=0 must be in [1, inf)'),

@@ -202,3 +202,180 @@ def test_mocov3_views_are_flipped_half_the_time_each_exactly_the_flipped_crop():
     flip = u[:, 4] < 0.5
     assert abs(flip.float().mean() - 0.5) < 0.03
     assert torch.equal(got[flip], crop[flip].flip(-1)) and torch.equal(got[~flip], crop[~flip])
+
+
+# found by mutation run 3 (session 17): each test below kills a mutant that survived the tests before it
+
+
+def test_the_paste_boxes_are_placed_by_their_own_draws():
+    "Each corner of the source and destination boxes comes from its own uniform draw (not a shared one)."
+    from occlusion_mim.augment import CutMixPaste
+    import math
+
+    cm = CutMixPaste(area=(0.1, 0.3), ratio=(3 / 4, 4 / 3), scale=(0.5, 1.5))
+    H, W = 32, 40
+    b = cm.boxes(256, H, W, torch.Generator().manual_seed(6))
+    u = torch.rand(256, 7, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    area = (0.1 + u[:, 0] * 0.2) * H * W
+    asp = torch.exp(math.log(3 / 4) + u[:, 1] * (math.log(4 / 3) - math.log(3 / 4)))
+    sh, sw = (area / asp).sqrt().round().clamp(1, H), (area * asp).sqrt().round().clamp(1, W)
+    dh, dw = (sh * (0.5 + u[:, 2])).round().clamp(1, H), (sw * (0.5 + u[:, 2])).round().clamp(1, W)
+    assert b[:, 0].tolist() == (u[:, 3] * (H - sh + 1)).floor().long().tolist()
+    assert b[:, 1].tolist() == (u[:, 4] * (W - sw + 1)).floor().long().tolist()
+    assert b[:, 4].tolist() == (u[:, 5] * (H - dh + 1)).floor().long().tolist()
+    assert b[:, 5].tolist() == (u[:, 6] * (W - dw + 1)).floor().long().tolist()
+
+
+def test_a_patch_of_one_pixel_masks_pixels():
+    from occlusion_mim.augment import PatchMask
+
+    x = torch.ones(2, 3, 4, 4)
+    out = PatchMask(0.5, patch_size=1)(x, torch.Generator().manual_seed(0))
+    assert (out == 0).all(1).flatten(1).sum(1).tolist() == [8, 8]  # half of the 16 pixels, all channels
+    with pytest.raises(ValueError, match='patch_size=0'):
+        PatchMask(0.5, patch_size=0)
+
+
+def test_randaugment_policies_are_checked_by_timm():
+    from occlusion_mim.train import check_auto_augment
+
+    assert check_auto_augment('rand-m9-mstd0.5-inc1') == 'rand-m9-mstd0.5-inc1'
+    assert check_auto_augment('rand-m7-n3') == 'rand-m7-n3'
+    for bad in ('augmix-m5', 'rand-x9', 'original'):
+        with pytest.raises(ValueError, match=f"--auto-augment '{bad}' is not a timm RandAugment policy"):
+            check_auto_augment(bad)
+
+
+def test_a_previous_checkpoint_is_checked_against_the_runs_sums(tmp_path):
+    "checkpoint.prev.pt with other (loadable) bytes is refused: its sum is the one beside checkpoint.pt."
+    from occlusion_mim.checkpoints import CheckpointCorrupt, load_latest_checkpoint
+
+    model = nn.Linear(4, 3)
+    opt = torch.optim.AdamW(model.parameters())
+    path = tmp_path / 'run' / 'checkpoint.pt'
+    path.parent.mkdir()
+    for step in (1, 2):
+        save_checkpoint(path, model, opt, None, TrainConfig(), 0, 0, step)
+    prev = path.with_name('checkpoint.prev.pt')
+    assert prev.exists()
+    ck, f, note = load_latest_checkpoint(path)
+    assert (f, ck['step']) == (path, 2)
+    path.write_bytes(path.read_bytes()[:100])  # the newest torn: the previous one is taken
+    ck, f, note = load_latest_checkpoint(path)
+    assert (f, ck['step']) == (prev, 1) and note
+    other = tmp_path / 'other' / 'checkpoint.pt'
+    other.parent.mkdir()
+    save_checkpoint(other, model, opt, None, TrainConfig(), 0, 0, 7)
+    prev.write_bytes(other.read_bytes())  # a good checkpoint, but not the one this run summed
+    with pytest.raises(CheckpointCorrupt, match='fails its checksum'):
+        load_latest_checkpoint(path)
+
+
+def test_a_cache_root_is_made_with_its_parents(tmp_path):
+    from occlusion_mim.runs import cache_root
+
+    d = cache_root(tmp_path / 'a' / 'b')
+    assert d == (tmp_path / 'a' / 'b').resolve() and d.is_dir()
+
+
+def test_a_cache_entry_with_a_torn_done_json_says_why(tmp_path):
+    from occlusion_mim.runs import cache_entry_problem
+
+    (tmp_path / 'done.json').write_text('{"seconds": 1')
+    assert cache_entry_problem(tmp_path) == f"{tmp_path / 'done.json'} cannot be read: JSONDecodeError"
+
+
+def test_a_free_run_folder_is_not_waited_for(tmp_path, capsys):
+    from occlusion_mim.runs import wait_for_holder
+
+    assert wait_for_holder(tmp_path) is False
+    assert capsys.readouterr().out == ''
+
+
+def test_a_wait_says_its_progress_every_wait_say_seconds(tmp_path, monkeypatch, capsys):
+    "Six looks at a held folder, 10 s apart on the clock: a progress line at 40 s and 80 s, not at each look."
+    import types
+    from occlusion_mim import runs
+
+    holders = iter([4321] * 7 + [None])
+    clock = iter(range(1000, 2000, 10))  # not from 0: a sum and a difference of times differ
+    fake_time = types.SimpleNamespace(monotonic=lambda: float(next(clock)), sleep=lambda s: None)
+    monkeypatch.setattr(runs, 'run_folder_holder', lambda out: next(holders))
+    monkeypatch.setattr(runs, 'time', fake_time)
+    monkeypatch.setattr(runs, 'WAIT_SAY', 30.0)
+    (tmp_path / 'run').mkdir()
+    (tmp_path / 'run' / 'metrics.csv').write_text('epoch,step,loss\n0.5,12,1.0\n')
+    assert runs.wait_for_holder(tmp_path / 'run') is True
+    said = capsys.readouterr().out.splitlines()
+    assert said == [
+        'waiting for run: process 4321 is training it (epoch 0.50, step 12)',
+        '  still waiting: process 4321, epoch 0.50, step 12, 40 s',
+        '  still waiting: process 4321, epoch 0.50, step 12, 80 s',
+        '  run released after 90 s',
+    ]
+
+
+def test_run_keys_written_before_still_find_their_runs(tmp_path, monkeypatch):
+    """A folder's fingerprint and a run's key are pinned: a change to how either is computed orphans every
+    cached run (issue 27's rule: the cached run keys stay the same)."""
+    from occlusion_mim.runs import data_fingerprint, run_key
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'imgs' / 'a').mkdir(parents=True)
+    for i in range(3):
+        (tmp_path / 'imgs' / 'a' / f'{i}.bin').write_bytes(bytes([i]) * 100)
+    assert data_fingerprint('imgs') == 'f52a46f51ee9534a'
+    assert run_key(TrainConfig(data='imgs', device='cpu')) == '39bc15391b2a'
+    assert run_key(TrainConfig(device='cpu')) == '596a95dfb136'  # embedded data: no fingerprint
+
+
+def test_an_epochs_order_is_its_seeds_whatever_the_global_generator():
+    from occlusion_mim.train import EpochBatches
+
+    def order(seed, epoch, global_seed):
+        torch.manual_seed(global_seed)
+        return [i for b in EpochBatches(12, 3, seed, epoch) for _, i in b]  # (epoch, index) pairs
+
+    first = order(0, 0, global_seed=1)
+    assert sorted(first) == list(range(12)) and first != list(range(12))
+    assert order(0, 0, global_seed=2) == first  # the global generator plays no part
+    assert order(0, 1, global_seed=1) != first and order(1, 0, global_seed=1) != first
+
+
+def test_a_loaded_checkpoint_gives_back_numpys_generator_state(tmp_path):
+    from occlusion_mim.checkpoints import load_checkpoint
+
+    model = nn.Linear(4, 3)
+    opt = torch.optim.AdamW(model.parameters())
+    np.random.seed(11)
+    save_checkpoint(tmp_path / 'checkpoint.pt', model, opt, None, TrainConfig(), 0, 0, 1)
+    after_save = np.random.rand(3)
+    ck = load_checkpoint(tmp_path / 'checkpoint.pt')
+    np.random.set_state(ck['rng']['numpy'])
+    assert np.array_equal(np.random.rand(3), after_save)
+
+
+def test_the_views_of_a_step_have_their_own_stream_per_micro_batch_only_with_accumulation():
+    """Without accumulation a step's views come from (seed, 'views', step, process), as every cached run drew
+    them; with it each micro-batch has its own."""
+    import types
+    from occlusion_mim.core import stream_generator
+    from occlusion_mim.train import view_generator
+
+    def draw(g):
+        return torch.rand(4, generator=g)
+
+    one = types.SimpleNamespace(step=5, rank=1, c=TrainConfig(seed=3, accum_iter=1))
+    assert torch.equal(draw(view_generator(one, 0)), draw(stream_generator(3, 'views', 5, 1)))
+    two = types.SimpleNamespace(step=5, rank=1, c=TrainConfig(seed=3, accum_iter=2))
+    assert torch.equal(draw(view_generator(two, 1)), draw(stream_generator(3, 'views', 5, 1, 1)))
+    assert not torch.equal(draw(view_generator(two, 0)), draw(view_generator(two, 1)))
+
+
+def test_a_run_folder_holding_another_run_is_refused_naming_the_option(tmp_path):
+    from occlusion_mim.train import RunFolderError, train
+
+    run = dict(model='mae_vit_nano_patch8', n_per_class=2, batch_size=4, max_steps=1, max_eval=4)
+    train(out=str(tmp_path / 'run'), quiet=True, no_tensorboard=True, seed=0, **run)
+    with pytest.raises(RunFolderError, match=r"other defining options: seed 0 \(folder\) vs 1 \(now\)"):
+        train(out=str(tmp_path / 'run'), quiet=True, no_tensorboard=True, seed=1, **run)
