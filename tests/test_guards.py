@@ -1,6 +1,8 @@
 """Behaviours of the science that no test checked before issue 29, each pinned to a value: the schedule's
 shape, what top-1 counts, a checkpoint with one bad number, the run cache's content key, CKA with CLS
-pooling and the level of a jackknife interval. They run against the package, so a mutation tool sees them."""
+pooling and the level of a jackknife interval; and (below the line) the gaps mutation run 3 found in the
+trainer, the checkpoints, the augmentations and the run cache (tests/MUTATION.md). They run against the
+package, so a mutation tool sees them."""
 
 import dataclasses
 import os
@@ -379,3 +381,63 @@ def test_a_run_folder_holding_another_run_is_refused_naming_the_option(tmp_path)
     train(out=str(tmp_path / 'run'), quiet=True, no_tensorboard=True, seed=0, **run)
     with pytest.raises(RunFolderError, match=r"other defining options: seed 0 \(folder\) vs 1 \(now\)"):
         train(out=str(tmp_path / 'run'), quiet=True, no_tensorboard=True, seed=1, **run)
+
+
+def test_a_total_batch_with_no_divisor_up_to_the_batch_size_is_one_image_per_micro_batch():
+    from occlusion_mim.train import resolve_batch
+
+    r = resolve_batch(TrainConfig(total_batch=7, batch_size=4), world=1)  # 7 is prime: 1 x 7
+    assert (r.batch_size, r.accum_iter) == (1, 7)
+    r = resolve_batch(TrainConfig(total_batch=24, batch_size=5), world=2)  # 12 per process: 4 x 3
+    assert (r.batch_size, r.accum_iter) == (4, 3)
+
+
+def test_a_grad_scalers_state_is_saved(tmp_path):
+    "fp16 training's loss scale resumes with the run (a GPU's path; the scaler's state is plain numbers)."
+    model = nn.Linear(4, 3)
+    opt = torch.optim.AdamW(model.parameters())
+    scaler = torch.amp.GradScaler('cpu', init_scale=512.0)
+    save_checkpoint(tmp_path / 'checkpoint.pt', model, opt, scaler, TrainConfig(), 0, 0, 1)
+    ck = torch.load(tmp_path / 'checkpoint.pt', weights_only=True)
+    assert ck['scaler']['scale'] == 512.0
+
+
+def test_a_full_disk_is_one_error_saying_the_free_space_and_keeping_the_last_checkpoint(
+    tmp_path, monkeypatch
+):
+    from occlusion_mim import checkpoints
+
+    model = nn.Linear(4, 3)
+    opt = torch.optim.AdamW(model.parameters())
+    path = tmp_path / 'checkpoint.pt'
+    save_checkpoint(path, model, opt, None, TrainConfig(), 0, 0, 1)
+    before = path.read_bytes()
+
+    def full(obj, f):
+        raise RuntimeError('basic_ios::clear: iostream error')  # what torch says on a full disk
+
+    monkeypatch.setattr(checkpoints.torch, 'save', full)
+    with pytest.raises(OSError, match=r'GiB free on its disk; the last checkpoint .* is kept'):
+        save_checkpoint(path, model, opt, None, TrainConfig(), 0, 0, 2)
+    assert path.read_bytes() == before
+
+
+def test_run_cached_says_what_it_trains_unless_told_not_to(tmp_path, capsys):
+    from occlusion_mim.runs import run_cached
+
+    run = dict(model='mae_vit_nano_patch8', n_per_class=2, batch_size=4, max_steps=1, max_eval=4)
+    run_cached(TrainConfig(no_tensorboard=True, **run), cache=tmp_path)
+    assert 'training: pretrain-mae_vit_nano_patch8-' in capsys.readouterr().out
+    run_cached(TrainConfig(no_tensorboard=True, seed=1, **run), cache=tmp_path, verbose=False)
+    assert 'training:' not in capsys.readouterr().out
+
+
+def test_a_crop_that_cannot_fit_falls_back_to_the_centre_after_ten_tries_as_torchvision():
+    "torchvision's RandomResizedCrop tries 10 times (4 uniforms each here), then takes a centred crop."
+    from occlusion_mim.augment import random_resized_crop_params
+
+    g = torch.Generator().manual_seed(0)
+    assert random_resized_crop_params(10, 10, scale=(0.9, 1.0), ratio=(10, 20), generator=g) == (4, 0, 1, 10)
+    ref = torch.Generator().manual_seed(0)
+    torch.rand(10 * 4, generator=ref)  # what the ten tries drew
+    assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=ref))
