@@ -12,7 +12,15 @@ import pandas as pd
 import torch
 import torch.distributed as dist
 from .core import atomic_write_text
-from .train import TrainConfig, check_config, train, Preempted, request_stop, watch_stop_requests
+from occlusion_mim.train import (
+    TrainConfig,
+    check_config,
+    check_out,
+    train,
+    Preempted,
+    request_stop,
+    watch_stop_requests,
+)
 
 # %% auto #0
 __all__ = ['SLURM_DEFAULTS', 'STOP_SIGNALS', 'ACTIVE', 'LOST_AFTER', 'sbatch_options', 'slurm_minutes', 'parse_slurm', 'is_slurm',
@@ -253,7 +261,7 @@ def wait_for(
 def run_on_slurm(c: TrainConfig, launcher: str, verbose: bool = True, timeout: float | None = None) -> dict:
     """Run `c` as a SLURM job and wait for it (a job already recorded in its run folder is picked up, not
     submitted again); its result, as `train` returns it."""
-    c = check_config(c)
+    c = check_out(check_config(c))
     opts = parse_slurm(launcher)
     _need_sbatch()
     job = find_job(c.out)

@@ -45,10 +45,10 @@ from .models import ARCHS
 
 # %% auto #0
 __all__ = ['MODES', 'RANGES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'NOT_DEFINING',
-           'RESUMABLE', 'TrainConfig', 'check_config', 'check_auto_augment', 'in_interval', 'resolved', 'build_data',
-           'TimmTrainTransform', 'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead', 'build_model',
-           'param_groups', 'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention', 'TrainStep',
-           'resolve_device', 'Preempted', 'watch_stop_requests', 'request_stop', 'TensorBoardLog',
+           'RESUMABLE', 'TrainConfig', 'check_config', 'check_out', 'check_auto_augment', 'in_interval', 'resolved',
+           'build_data', 'TimmTrainTransform', 'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead',
+           'build_model', 'param_groups', 'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention',
+           'TrainStep', 'resolve_device', 'Preempted', 'watch_stop_requests', 'request_stop', 'TensorBoardLog',
            'tensorboard_scalars', 'evaluate', 'TrainState', 'resolve_batch', 'setup', 'RunFolderError',
            'lock_run_folder', 'run_folder_holder', 'check_run_folder', 'restore', 'write_run_json', 'checkpoint',
            'step_noise', 'view_generator', 'seed_step', 'train_step', 'stopped', 'train_epoch', 'end_epoch',
@@ -186,8 +186,6 @@ def check_config(c: TrainConfig) -> TrainConfig:
         raise ValueError(
             f"--model {c.model}: {c.mode} takes the architecture name (e.g. {arch}) and a pretrained --init"
         )
-    if not c.out.strip():
-        raise ValueError("--out is empty: give the run folder (a new folder, or the run's to resume it)")
     if c.mode == 'probe' and not c.init:
         raise ValueError("probe needs --init: the pretrained checkpoint whose frozen encoder is probed")
     for k in ('epochs', 'batch_size', 'accum_iter', 'log_every', 'eval_every'):
@@ -215,6 +213,13 @@ def check_config(c: TrainConfig) -> TrainConfig:
     if c.init and not Path(c.init).expanduser().is_file():
         raise FileNotFoundError(f"--init {c.init} does not exist")
     return _check_recipe_options(c, method)
+
+
+def check_out(c: TrainConfig) -> TrainConfig:
+    "A run folder to write to (checked where a run is started: the run cache chooses `out` itself)."
+    if not c.out.strip():
+        raise ValueError("--out is empty: give the run folder (a new folder, or the run's to resume it)")
+    return c
 
 
 def _check_recipe_options(c: TrainConfig, method: str) -> TrainConfig:
@@ -1459,7 +1464,7 @@ def train(
     **overrides,
 ) -> dict:
     "Run (or resume) a pretraining, fine-tuning or probing run; return its final metrics."
-    c = check_config(dataclasses.replace(c or TrainConfig(), **overrides))
+    c = check_out(check_config(dataclasses.replace(c or TrainConfig(), **overrides)))
     s = setup(c, dataset, val_dataset)
     try:
         restore(s)
