@@ -18,7 +18,10 @@ CHILD = r'''
 import json, sys, time, tempfile, dataclasses, warnings
 warnings.filterwarnings('ignore')
 import torch, pandas as pd
-from occlusion_mim.presets import RECIPES, finetune_config, pretrain_config
+try:
+    from occlusion_mim.presets import RECIPES, finetune_config, pretrain_config
+except ImportError:  # a checkout from before `experiments` was split (issue 27)
+    from occlusion_mim.experiments import RECIPES, finetune_config, pretrain_config
 from occlusion_mim.train import train, build_model
 from occlusion_mim.models import create_model, parse_model_name
 kind, steps, precision = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/experiments.html.md"""
 
 # %% ../nbs/12_experiments.ipynb #ed3b0d57
 from __future__ import annotations
-import math
+import math, types, typing
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -26,9 +26,9 @@ from .runs import *  # noqa: F403
 from .presets import *  # noqa: F403
 
 # %% auto #0
-__all__ = ['CI_GROUPS', 'BASELINE_STYLES', 'PROBES', 'SUMMARY_ID', 'check_params', 'resolve_preset', 'as_list', 'eval_images',
-           'untrained_model', 'baselines_cka', 'heldout_top1', 'plot_cka_diff', 'protocol_probe', 'summary_slot',
-           'fill_summary', 'claim_lines', 'plot_top1_bars', 'save_outputs']
+__all__ = ['CI_GROUPS', 'BASELINE_STYLES', 'PROBES', 'SUMMARY_ID', 'check_params', 'resolve_preset', 'as_list', 'param_spec',
+           'declared_params', 'eval_images', 'untrained_model', 'baselines_cka', 'heldout_top1', 'plot_cka_diff',
+           'protocol_probe', 'summary_slot', 'fill_summary', 'claim_lines', 'plot_top1_bars', 'save_outputs']
 
 # %% ../nbs/12_experiments.ipynb #0cb72893
 def check_params(
@@ -76,6 +76,62 @@ def as_list(v, kind=int, name: str = 'value') -> list:
         return [kind(x) for x in v]
     except (TypeError, ValueError):
         raise ValueError(f"{name}={orig!r} is not a {kind.__name__} or a list of {kind.__name__}") from None
+
+# %% ../nbs/12_experiments.ipynb #93544af8
+_ANNOTATION_NAMES = dict(
+    Optional=typing.Optional,
+    Union=typing.Union,
+    Literal=typing.Literal,
+    list=list,
+    dict=dict,
+    int=int,
+    float=float,
+    str=str,
+    bool=bool,
+)
+
+
+def param_spec(annotation) -> tuple[tuple, list | None, bool]:
+    """(types, allowed values or None, whether None is allowed) of a parameter's annotation: a type, or
+    a string such as 'Optional[int]', 'Union[int, list, None]', "Literal['a', 'b']" or 'str | None'."""
+    a = annotation
+    if isinstance(a, str):
+        try:
+            a = eval(a, {'__builtins__': {}}, _ANNOTATION_NAMES)  # the notebook author's text, not user input
+        except Exception as e:
+            raise ValueError(f"annotation {annotation!r} is not a type this check reads ({e})") from None
+    union = typing.get_origin(a) in (typing.Union, types.UnionType)
+    args = typing.get_args(a) if union else (a,)
+    kinds, allowed = [], None
+    for t in args:
+        if typing.get_origin(t) is typing.Literal:
+            allowed = list(typing.get_args(t))
+            kinds.extend(sorted({type(x) for x in allowed}, key=lambda k: k.__name__))
+        elif t is not type(None) and t is not None:
+            kinds.append(typing.get_origin(t) or t)  # list[int] -> list
+    return tuple(kinds), allowed, any(t is type(None) or t is None for t in args)
+
+
+def declared_params(
+    ns: dict,  # the notebook's namespace: `globals()`
+    choices: dict | None = None,  # name -> allowed values, where the package holds them (e.g. `PRESETS`)
+) -> dict:
+    """The parameters the `parameters` cell declares (`name: type = value  # help`) with their values now,
+    each checked against its annotation (and `choices`): one error naming the parameter. Call it in the cell
+    after the parameters, before any other annotated assignment."""
+    found = dict(ns.get('__annotations__') or {})
+    if not found:
+        raise ValueError("no parameters declared: write each as `name: type = value  # help`")
+    params = {k: ns[k] for k in found}
+    for name, a in found.items():
+        kinds, allowed, none_ok = param_spec(a)
+        if params[name] is None and not none_ok:
+            raise TypeError(
+                f"parameter {name}=None; expected {' or '.join(k.__name__ for k in kinds)} (not None)"
+            )
+        allowed = (choices or {}).get(name, allowed)
+        check_params(params, {name: list(allowed) if allowed is not None else kinds})
+    return params
 
 # %% ../nbs/12_experiments.ipynb #0ff3eeb3
 def eval_images(

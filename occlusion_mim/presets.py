@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy, dataclasses, math
 from pathlib import Path
 import pandas as pd
+from .augment import COMPOSITIONS
 from .data import IMAGENET_TRAIN_SIZE, DataSpec, imagenet_wnids
 from .models import OPTIONS, create_model, parse_model_name
 from .checkpoints import PUBLIC, public_file, public_model
@@ -16,7 +17,7 @@ from .train import TrainConfig, resolved
 from .runs import Run
 
 # %% auto #0
-__all__ = ['PRESETS', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'check_data_root', 'PublicRun',
+__all__ = ['PRESETS', 'FIG1', 'RECIPES', 'SMOKE', 'REFERENCES', 'RECIPE_NOTES', 'PAPER_RUNS', 'check_data_root', 'PublicRun',
            'few_images', 'pretrain_config', 'finetune_config', 'supervised_config', 'with_shapes', 'smoke_recipe',
            'recipe_values', 'recipe_table', 'recipe_markdown']
 
@@ -34,6 +35,14 @@ def check_data_root(name: str, path) -> str:
             f"data/README.md)"
         )
     return str(path)
+
+# %% ../nbs/11_presets.ipynb #1b2ba25e
+FIG1 = {  # Fig. 1's images and columns (';'-separated compositions) per preset
+    'default': dict(
+        images='photos:astronaut,chelsea,coffee,rocket', augmentations=';'.join(COMPOSITIONS[1:])
+    ),
+    'paper': dict(images='photos:astronaut,chelsea,coffee,rocket', augmentations='mask;cutmix;color'),
+}
 
 # %% ../nbs/11_presets.ipynb #e5277f14
 RECIPES = {

@@ -45,7 +45,7 @@ from .models import ARCHS
 
 # %% auto #0
 __all__ = ['MODES', 'RANGES', 'EMBEDDED', 'HOLDOUT', 'SHAPES_VAL', 'NO_WEIGHT_DECAY', 'METRIC_COLUMNS', 'NOT_DEFINING',
-           'RESUMABLE', 'TrainConfig', 'check_config', 'check_out', 'check_auto_augment', 'in_interval', 'resolved',
+           'RESUMABLE', 'TrainConfig', 'in_interval', 'check_auto_augment', 'check_config', 'check_out', 'resolved',
            'build_data', 'TimmTrainTransform', 'TwoCrops', 'EpochBatches', 'EpochIndexed', 'lr_at', 'ProbeHead',
            'build_model', 'param_groups', 'optimizer_groups', 'make_optimizer', 'resolve_precision', 'set_attention',
            'TrainStep', 'resolve_device', 'Preempted', 'watch_stop_requests', 'request_stop', 'TensorBoardLog',
@@ -131,7 +131,7 @@ class TrainConfig:
 
 MODES = ('pretrain', 'finetune', 'probe')
 
-
+# %% ../nbs/05_train.ipynb #b0bdffa4
 def _check_types(c: TrainConfig) -> TrainConfig:
     """Each option of the type of its default (a path is a str; an int is a float), floats finite, strings
     without control characters: one error naming the option, before anything else looks at it."""
@@ -156,7 +156,113 @@ def _check_types(c: TrainConfig) -> TrainConfig:
             raise ValueError(f"{flag}={v!r} holds a control character (a newline?); give it on one line")
     return dataclasses.replace(c, **fixes) if fixes else c
 
+# %% ../nbs/05_train.ipynb #72eea5119410473aa328ad9291626812
+# the numeric options' ranges (the whole-number and probability options checked in `check_config` aside)
+RANGES = {
+    'blr': '[0, inf)',
+    'lr': '[0, inf)',
+    'min_lr': '[0, inf)',
+    'warmup_epochs': '[0, inf)',
+    'weight_decay': '[0, inf)',
+    'layer_decay': '(0, 1]',
+    'momentum': '[0, 1]',
+    'label_smoothing': '[0, 1)',
+    'mixup': '[0, inf)',
+    'cutmix': '[0, inf)',
+    'crop_min': '[0, 1]',
+    'epoch_length': '[1, inf)',
+    'n_per_class': '[1, inf)',
+    'num_workers': '[0, inf)',
+    'num_classes': '[0, inf)',
+    'seed': '[0, 2**63)',
+}
 
+
+def _bound(s: str) -> float | int:
+    "An interval's end: 'inf', '2**63' or a number."
+    s = s.strip()
+    if s == 'inf':
+        return math.inf
+    if '**' in s:
+        base, power = s.split('**')
+        return int(base) ** int(power)
+    return float(s)
+
+
+def in_interval(v: float, interval: str) -> bool:
+    "Whether `v` lies in `interval`, written as in mathematics: '[0, 1)', '(0, 1]', '[1, inf)'."
+    lo, hi = (_bound(b) for b in interval[1:-1].split(','))
+    above = v >= lo if interval[0] == '[' else v > lo
+    below = v <= hi if interval[-1] == ']' else v < hi
+    return above and below
+
+
+def _check_ranges(c: TrainConfig) -> TrainConfig:
+    "Each numeric option in its range (`RANGES`), the cosine's floor not above its peak: one error naming it."
+    for k, interval in RANGES.items():
+        if not in_interval(getattr(c, k), interval):
+            raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be in {interval}")
+    if c.lr > 0 and c.min_lr > c.lr:
+        raise ValueError(
+            f"--min-lr={c.min_lr!r} is above --lr={c.lr!r}: the cosine schedule ends at --min-lr"
+        )
+    return c
+
+# %% ../nbs/05_train.ipynb #53037d42
+def _check_recipe_options(c: TrainConfig, method: str) -> TrainConfig:
+    "The checks of the reference recipes' options: total batch, betas, fine-tuning augmentations, MoCo v3's."
+    for k in ('total_batch', 'max_steps', 'max_eval'):
+        if getattr(c, k) < 0:
+            raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be 0 (off) or more")
+    if c.total_batch and c.accum_iter != 1:
+        raise ValueError(
+            f"--total-batch {c.total_batch} and --accum-iter {c.accum_iter}: give one (with --total-batch "
+            "the accumulation steps follow from the process count)"
+        )
+    if not (c.beta2 == 0 or 0 < c.beta2 < 1):
+        raise ValueError(f"--beta2={c.beta2!r} must be in (0, 1), or 0 for the mode's default")
+    check_choice('pool', c.pool, ['', 'mean', 'cls'])
+    check_choice('decode', c.decode, ['workers', 'device'])
+    if c.decode == 'device' and DataSpec.parse(c.data).kind != 'folder':
+        raise ValueError(f"--decode device reads the image files of a --data folder, not --data {c.data}")
+    if c.decode == 'device' and (c.auto_augment or c.reprob or c.moco_crops == 'original'):
+        raise ValueError(
+            "--decode device makes the shared crop + flip on the device; with --auto-augment, --reprob or "
+            "--moco-crops original decode in the workers (--decode workers)"
+        )
+    check_choice('moco_crops', c.moco_crops, ['shared', 'original'])
+    if c.moco_crops != 'shared' and (c.mode != 'pretrain' or method != 'mocov3'):
+        raise ValueError(
+            f"--moco-crops {c.moco_crops} applies to pretraining MoCo v3, not to {c.mode} {c.model}"
+        )
+    if c.freeze_patch_embed and c.mode != 'pretrain':
+        raise ValueError("--freeze-patch-embed applies to pretraining (MoCo v3's stop-grad-conv1)")
+    if (c.auto_augment or c.reprob) and c.mode != 'finetune':
+        raise ValueError(
+            f"--auto-augment / --reprob are fine-tuning augmentations (MAE's recipe), not {c.mode} ones"
+        )
+    if not 0 <= c.reprob <= 1:
+        raise ValueError(f"--reprob={c.reprob!r} must be a probability in [0, 1]")
+    if c.auto_augment:
+        check_auto_augment(c.auto_augment)
+    return c
+
+
+def check_auto_augment(policy: str) -> str:
+    "`policy` if timm's RandAugment factory accepts it; else an error naming it."
+    from timm.data.auto_augment import rand_augment_transform
+
+    try:
+        if not policy.startswith('rand'):
+            raise AssertionError
+        rand_augment_transform(policy, {})
+    except (AssertionError, ValueError, IndexError):
+        raise ValueError(
+            f"--auto-augment {policy!r} is not a timm RandAugment policy (e.g. 'rand-m9-mstd0.5-inc1')"
+        ) from None
+    return policy
+
+# %% ../nbs/05_train.ipynb #6f8b5d5f
 def check_config(c: TrainConfig) -> TrainConfig:
     "Clear errors for impossible settings, before anything is built."
     c = _check_ranges(_check_types(c))
@@ -219,112 +325,6 @@ def check_out(c: TrainConfig) -> TrainConfig:
     "A run folder to write to (checked where a run is started: the run cache chooses `out` itself)."
     if not c.out.strip():
         raise ValueError("--out is empty: give the run folder (a new folder, or the run's to resume it)")
-    return c
-
-
-def _check_recipe_options(c: TrainConfig, method: str) -> TrainConfig:
-    "The checks of the reference recipes' options: total batch, betas, fine-tuning augmentations, MoCo v3's."
-    for k in ('total_batch', 'max_steps', 'max_eval'):
-        if getattr(c, k) < 0:
-            raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be 0 (off) or more")
-    if c.total_batch and c.accum_iter != 1:
-        raise ValueError(
-            f"--total-batch {c.total_batch} and --accum-iter {c.accum_iter}: give one (with --total-batch "
-            "the accumulation steps follow from the process count)"
-        )
-    if not (c.beta2 == 0 or 0 < c.beta2 < 1):
-        raise ValueError(f"--beta2={c.beta2!r} must be in (0, 1), or 0 for the mode's default")
-    check_choice('pool', c.pool, ['', 'mean', 'cls'])
-    check_choice('decode', c.decode, ['workers', 'device'])
-    if c.decode == 'device' and DataSpec.parse(c.data).kind != 'folder':
-        raise ValueError(f"--decode device reads the image files of a --data folder, not --data {c.data}")
-    if c.decode == 'device' and (c.auto_augment or c.reprob or c.moco_crops == 'original'):
-        raise ValueError(
-            "--decode device makes the shared crop + flip on the device; with --auto-augment, --reprob or "
-            "--moco-crops original decode in the workers (--decode workers)"
-        )
-    check_choice('moco_crops', c.moco_crops, ['shared', 'original'])
-    if c.moco_crops != 'shared' and (c.mode != 'pretrain' or method != 'mocov3'):
-        raise ValueError(
-            f"--moco-crops {c.moco_crops} applies to pretraining MoCo v3, not to {c.mode} {c.model}"
-        )
-    if c.freeze_patch_embed and c.mode != 'pretrain':
-        raise ValueError("--freeze-patch-embed applies to pretraining (MoCo v3's stop-grad-conv1)")
-    if (c.auto_augment or c.reprob) and c.mode != 'finetune':
-        raise ValueError(
-            f"--auto-augment / --reprob are fine-tuning augmentations (MAE's recipe), not {c.mode} ones"
-        )
-    if not 0 <= c.reprob <= 1:
-        raise ValueError(f"--reprob={c.reprob!r} must be a probability in [0, 1]")
-    if c.auto_augment:
-        check_auto_augment(c.auto_augment)
-    return c
-
-
-def check_auto_augment(policy: str) -> str:
-    "`policy` if timm's RandAugment factory accepts it; else an error naming it."
-    from timm.data.auto_augment import rand_augment_transform
-
-    try:
-        if not policy.startswith('rand'):
-            raise AssertionError
-        rand_augment_transform(policy, {})
-    except (AssertionError, ValueError, IndexError):
-        raise ValueError(
-            f"--auto-augment {policy!r} is not a timm RandAugment policy (e.g. 'rand-m9-mstd0.5-inc1')"
-        ) from None
-    return policy
-
-# %% ../nbs/05_train.ipynb #72eea5119410473aa328ad9291626812
-# the numeric options' ranges (the whole-number and probability options checked in `check_config` aside)
-RANGES = {
-    'blr': '[0, inf)',
-    'lr': '[0, inf)',
-    'min_lr': '[0, inf)',
-    'warmup_epochs': '[0, inf)',
-    'weight_decay': '[0, inf)',
-    'layer_decay': '(0, 1]',
-    'momentum': '[0, 1]',
-    'label_smoothing': '[0, 1)',
-    'mixup': '[0, inf)',
-    'cutmix': '[0, inf)',
-    'crop_min': '[0, 1]',
-    'epoch_length': '[1, inf)',
-    'n_per_class': '[1, inf)',
-    'num_workers': '[0, inf)',
-    'num_classes': '[0, inf)',
-    'seed': '[0, 2**63)',
-}
-
-
-def _bound(s: str) -> float | int:
-    "An interval's end: 'inf', '2**63' or a number."
-    s = s.strip()
-    if s == 'inf':
-        return math.inf
-    if '**' in s:
-        base, power = s.split('**')
-        return int(base) ** int(power)
-    return float(s)
-
-
-def in_interval(v: float, interval: str) -> bool:
-    "Whether `v` lies in `interval`, written as in mathematics: '[0, 1)', '(0, 1]', '[1, inf)'."
-    lo, hi = (_bound(b) for b in interval[1:-1].split(','))
-    above = v >= lo if interval[0] == '[' else v > lo
-    below = v <= hi if interval[-1] == ']' else v < hi
-    return above and below
-
-
-def _check_ranges(c: TrainConfig) -> TrainConfig:
-    "Each numeric option in its range (`RANGES`), the cosine's floor not above its peak: one error naming it."
-    for k, interval in RANGES.items():
-        if not in_interval(getattr(c, k), interval):
-            raise ValueError(f"--{k.replace('_', '-')}={getattr(c, k)!r} must be in {interval}")
-    if c.lr > 0 and c.min_lr > c.lr:
-        raise ValueError(
-            f"--min-lr={c.min_lr!r} is above --lr={c.lr!r}: the cosine schedule ends at --min-lr"
-        )
     return c
 
 # %% ../nbs/05_train.ipynb #d3f22c61

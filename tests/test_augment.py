@@ -8,6 +8,7 @@ from occlusion_mim.augment import ColorAugment, SourceTransform, COMPOSITIONS, _
 from occlusion_mim.core import make_generator
 
 
+@pytest.mark.slow  # torch.compile: a C++ build
 @pytest.mark.skipif(not _can_compile('cpu'), reason='no C++ compiler for torch.compile')
 def test_compiled_colour_equals_eager():
     x = torch.rand(16, 3, 32, 32)

@@ -377,14 +377,15 @@ NOTEBOOKS = ('fig1', 'fig2', 'fig3', 'fig4', 'tab_aug')
 
 
 def notebook_checks(name: str, tmp: Path, **params) -> dict:
-    "Run notebook `name` up to its `check_params` cell with `params` injected; the namespace it leaves."
+    """Run notebook `name` up to the cell that checks its parameters (`declared_params` or `check_params`)
+    with `params` injected; the namespace it leaves."""
     from papermill.translators import PythonTranslator  # papermill's own literals: nan is float('nan')
 
     nb = json.loads((ROOT / 'nbs' / f'{name}.ipynb').read_text())
     code = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']
     tags = [c['metadata'].get('tags', []) for c in nb['cells'] if c['cell_type'] == 'code']
     first = next(i for i, t in enumerate(tags) if 'parameters' in t)
-    last = next(i for i, s in enumerate(code) if 'check_params(' in s)
+    last = next(i for i, s in enumerate(code) if 'check_params(' in s or 'declared_params(' in s)
     folders = {k: str(tmp / k.removesuffix('_dir')) for k in ('out_dir', 'cache_dir') if k in declared(name)}
     injected = '\n'.join(f'{k} = {PythonTranslator.translate(v)}' for k, v in {**folders, **params}.items())
     ns = {'__name__': '__main__'}

@@ -37,6 +37,7 @@ def test_package_data_matches_shared(shared_data):
     )
 
 
+@pytest.mark.slow  # builds a wheel in a subprocess
 def test_wheel_carries_package_data(tmp_path):
     """`pip wheel .` builds a wheel with the modules and the class lists; installed alone it imports and reads
     them."""

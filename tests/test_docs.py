@@ -2,6 +2,7 @@
 notebook, with nbdev's show_doc entries for the exported API, and an index linking them."""
 
 import importlib.util, re
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,6 +15,7 @@ def load_builder():
     return m
 
 
+@pytest.mark.slow  # builds the whole site: every notebook rendered
 def test_docs_build_without_quarto(tmp_path):
     pages = load_builder().build(tmp_path / 'docs', executed=tmp_path / 'not-run')
     names = {p.name for p in pages}

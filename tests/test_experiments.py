@@ -118,6 +118,7 @@ def test_experiment_notebook_runs(nb, tmp_path):
     assert not list((ROOT / 'nbs').glob('outputs')), 'notebooks must not write into nbs/'
 
 
+@pytest.mark.slow  # runs a notebook (papermill, a kernel)
 def test_fig1_data(tmp_path):
     out = run('fig1.ipynb', tmp_path, **TINY['fig1.ipynb'])
     df = pd.read_csv(out / 'fig1.csv')
@@ -133,6 +134,7 @@ def test_fig1_data(tmp_path):
     assert (df[df.augmentation.isin(['cutmix', 'color'])].occluded_pixel_fraction == 0).all()
 
 
+@pytest.mark.slow  # runs a notebook (papermill, a kernel)
 def test_fig1_fits_a_notebook_column(tmp_path):
     "Every composition (8 columns) in about 9.6 inches at 150 dpi: it was 15 inches of 7-pixel titles."
     from PIL import Image
@@ -141,6 +143,7 @@ def test_fig1_fits_a_notebook_column(tmp_path):
     assert Image.open(out / 'fig1.png').width <= 1500
 
 
+@pytest.mark.slow  # runs a notebook (papermill, a kernel)
 @pytest.mark.parametrize(
     'params, message',
     [
@@ -720,6 +723,7 @@ def check_public_fig4(tmp_path, monkeypatch, stim, trials: int):
     assert c.verdict.iloc[0] == 'not tested'  # C5 needs all five methods
 
 
+@pytest.mark.slow  # runs a notebook (papermill, a kernel)
 def test_public_checkpoint_missing_names_the_url(tmp_path, monkeypatch):
     "Offline, a public checkpoint not yet downloaded stops the notebook with its URL and how to pass a file."
     monkeypatch.setenv('OCCLUSION_MIM_OFFLINE', '1')
