@@ -408,12 +408,13 @@ def jackknife_interval(
     z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor((1 + level) / 2)))
     return estimate - z * se, estimate + z * se, se
 
-# %% ../nbs/06_cka.ipynb #7ec5fc1c
+# %% ../nbs/06_cka.ipynb #54588735
 def mask_noise(n: int, num_patches: int, seed: int = 0) -> torch.Tensor:
     "The protocol's (n, num_patches) mask noise for `seed`: the same for every model, on the CPU."
     return torch.rand(n, num_patches, generator=stream_generator(seed, 'cka_masks'))
 
 
+# %% ../nbs/06_cka.ipynb #fe34353f
 def _encoder_of(model):
     if hasattr(model, 'encode') and hasattr(model, 'encoder'):
         return model, model.encoder
@@ -437,6 +438,7 @@ def _image_batches(images, batch_size):
         yield torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
 
 
+# %% ../nbs/06_cka.ipynb #8c25c552
 def _ci_rows(grams: dict, ratios, keys, groups: int, level: float, ci_seed: int) -> list[dict]:
     """Rows (ratio, block, cka, cka_lo, cka_hi, cka_se, jack) from the Gram matrices {(ratio, block): K},
     ratio 0.0 being the full images; `jack` holds the leave-one-group-out values."""
@@ -452,6 +454,7 @@ def _ci_rows(grams: dict, ratios, keys, groups: int, level: float, ci_seed: int)
     return rows
 
 
+# %% ../nbs/06_cka.ipynb #42992e45
 def _visible_pixel_mean(x, noise, ratio: float, patch_size: int) -> torch.Tensor:
     "(n, p*p*3) float64 mean of the visible patches' pixel vectors of the images `x` under `noise`'s masks."
 
@@ -469,6 +472,7 @@ def _residual(F: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
     return F - Z @ torch.linalg.lstsq(Z, F).solution
 
 
+# %% ../nbs/06_cka.ipynb #1f73cf48
 def masked_vs_full_cka(
     model,  # a model from `create_model` (or a `ViTEncoder`)
     images,  # float images in [0, 1]: a tensor (N, 3, H, W) or a dataset of images / (image, label)
@@ -584,6 +588,7 @@ def masked_vs_full_cka(
         if name is not None:
             df.insert(0, 'model', name)
         return df
+
 
 # %% ../nbs/06_cka.ipynb #b0075a08
 def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:

@@ -271,7 +271,7 @@ def smoke_recipe(recipe: dict) -> dict:
     r['smoke'] = True
     return r
 
-# %% ../nbs/11_presets.ipynb #7e0c1a02
+# %% ../nbs/11_presets.ipynb #6b3299a6
 def recipe_values(c: TrainConfig) -> dict:
     "The hyper-parameters of run `c` as the recipe table names them (effective values, defaults resolved)."
 
@@ -329,7 +329,7 @@ def _head_norms(c: TrainConfig) -> str:
     norms = (('final norm', m.encoder.norm), ('fc_norm', m.similarity.fc_norm))
     return ' + '.join(k for k, mod in norms if not isinstance(mod, nn.Identity))
 
-
+# %% ../nbs/11_presets.ipynb #c95fcd83
 _BASE_FT = {
     'total batch': 1024,
     'weight decay': 0.05,
@@ -454,7 +454,7 @@ PAPER_RUNS = {  # the table's runs, as the notebooks build them
     'supervised (from scratch)': lambda r: supervised_config(r, 'IMAGENET'),
 }
 
-
+# %% ../nbs/11_presets.ipynb #de5b895b
 def recipe_table(preset: str = 'paper') -> pd.DataFrame:
     "One row per (run, hyper-parameter): the preset's value, the reference's, whether they agree, why not."
     rows = []

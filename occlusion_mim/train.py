@@ -1042,7 +1042,7 @@ def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
         note,
     )
 
-# %% ../nbs/05_train.ipynb #a0ab14a9
+# %% ../nbs/05_train.ipynb #1a090dfe
 # options that do not change what a run trains (where it is written, what it shows and logs, the device; its
 # precision enters a run's key as it resolves, `runs.key_precision`): the run cache's key leaves them out
 NOT_DEFINING = (
@@ -1120,7 +1120,7 @@ def run_folder_holder(out: Path) -> str | None:
         fcntl.flock(f, fcntl.LOCK_UN)
     return None
 
-
+# %% ../nbs/05_train.ipynb #ff1771ca
 def _plain(x):
     return json.loads(json.dumps(x, default=str))
 
@@ -1149,7 +1149,7 @@ def check_run_folder(s: TrainState) -> dict:
     s.history = list(old.get('resumes') or [])
     return diff
 
-
+# %% ../nbs/05_train.ipynb #341d79a7
 def restore(s: TrainState) -> TrainState:
     """Lock the run folder, check it holds this run, then resume `s` from its newest good checkpoint if it has
     one, else start the folder afresh."""
