@@ -413,7 +413,6 @@ def mask_noise(n: int, num_patches: int, seed: int = 0) -> torch.Tensor:
     "The protocol's (n, num_patches) mask noise for `seed`: the same for every model, on the CPU."
     return torch.rand(n, num_patches, generator=stream_generator(seed, 'cka_masks'))
 
-
 # %% ../nbs/06_cka.ipynb #fe34353f
 def _encoder_of(model):
     if hasattr(model, 'encode') and hasattr(model, 'encoder'):
@@ -437,7 +436,6 @@ def _image_batches(images, batch_size):
         items = [images[j] for j in range(i, min(i + batch_size, len(images)))]
         yield torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
 
-
 # %% ../nbs/06_cka.ipynb #8c25c552
 def _ci_rows(grams: dict, ratios, keys, groups: int, level: float, ci_seed: int) -> list[dict]:
     """Rows (ratio, block, cka, cka_lo, cka_hi, cka_se, jack) from the Gram matrices {(ratio, block): K},
@@ -452,7 +450,6 @@ def _ci_rows(grams: dict, ratios, keys, groups: int, level: float, ci_seed: int)
             lo, hi, se = jackknife_interval(est, jack, level)
             rows.append(dict(ratio=r, block=k, cka=est, cka_lo=lo, cka_hi=hi, cka_se=se, jack=jack))
     return rows
-
 
 # %% ../nbs/06_cka.ipynb #42992e45
 def _visible_pixel_mean(x, noise, ratio: float, patch_size: int) -> torch.Tensor:
@@ -470,7 +467,6 @@ def _residual(F: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
     F = F.double() - F.double().mean(0)
     Z = torch.cat([Z.double() - Z.double().mean(0), torch.ones(len(Z), 1, dtype=torch.float64)], 1)
     return F - Z @ torch.linalg.lstsq(Z, F).solution
-
 
 # %% ../nbs/06_cka.ipynb #1f73cf48
 def masked_vs_full_cka(
@@ -588,7 +584,6 @@ def masked_vs_full_cka(
         if name is not None:
             df.insert(0, 'model', name)
         return df
-
 
 # %% ../nbs/06_cka.ipynb #b0075a08
 def _pixel_grams(x, patch_size: int, noise, ratios, pool: str) -> dict:

@@ -154,7 +154,7 @@ def load_stimuli(
     table['same'] = table['shape'] == table.texture
     return table, load
 
-# %% ../nbs/07_shape_bias.ipynb #f1c554f5
+# %% ../nbs/07_shape_bias.ipynb #f097bcfe
 @dataclasses.dataclass
 class ShapeBias:
     "The result of `shape_bias`."
@@ -194,18 +194,7 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def _logits_fn(model_or_fn):
-    if isinstance(model_or_fn, torch.nn.Module):
-        f = getattr(model_or_fn, 'logits', None) or model_or_fn
-        return f, model_or_fn
-    if callable(model_or_fn):
-        return model_or_fn, None
-    raise TypeError(
-        f"model_or_fn must be a model with `.logits` (or returning logits) or a function images -> logits; "
-        f"got {type(model_or_fn).__name__}"
-    )
-
-
+# %% ../nbs/07_shape_bias.ipynb #cd56a289
 def summarize_decisions(
     trials: pd.DataFrame,  # one row per cue-conflict trial: name, shape, texture, decision
     categories: list,  # the categories the decisions may name
@@ -243,6 +232,19 @@ def summarize_decisions(
         per_category=per,
         trials=trials,
         categories=list(categories),
+    )
+
+
+# %% ../nbs/07_shape_bias.ipynb #581586e6
+def _logits_fn(model_or_fn):
+    if isinstance(model_or_fn, torch.nn.Module):
+        f = getattr(model_or_fn, 'logits', None) or model_or_fn
+        return f, model_or_fn
+    if callable(model_or_fn):
+        return model_or_fn, None
+    raise TypeError(
+        f"model_or_fn must be a model with `.logits` (or returning logits) or a function images -> logits; "
+        f"got {type(model_or_fn).__name__}"
     )
 
 
@@ -305,6 +307,7 @@ def shape_bias(
     trials = trials.drop(columns=['index', 'same'])
     trials['decision'] = decisions
     return summarize_decisions(trials, cats)
+
 
 # %% ../nbs/07_shape_bias.ipynb #f40db8b3
 def aligned_outcomes(
