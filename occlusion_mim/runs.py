@@ -192,7 +192,7 @@ def _launch(launcher: str, c: TrainConfig, verbose: bool = True):
         )
     return json.loads(r.stdout.strip().splitlines()[-1])
 
-# %% ../nbs/10_runs.ipynb #15fe3733
+# %% ../nbs/10_runs.ipynb #c6a1e388
 def cache_entry_problem(out: Path) -> str | None:
     """Why a cache entry marked done cannot be used (its `done.json` unreadable, its checkpoint missing,
     unreadable or failing its checksum), or None."""
@@ -210,6 +210,7 @@ def cache_entry_problem(out: Path) -> str | None:
     return None
 
 
+# %% ../nbs/10_runs.ipynb #7a92c955
 TRAINED_NOW: dict[str, bool] = {}  # run folder name -> trained by this process (True) or from the cache
 
 
@@ -245,6 +246,7 @@ def wait_for_holder(out: Path, verbose: bool = True, poll: float = WAIT_POLL) ->
     return True
 
 
+# %% ../nbs/10_runs.ipynb #22f0fe4b
 def _cached_run(out: Path, c: TrainConfig) -> Run | None:
     "The finished run in cache entry `out`, or None (a broken entry is moved aside, to be trained again)."
     done = out / 'done.json'
@@ -316,6 +318,7 @@ def run_cached(
             if 'is in use by process' not in str(e):
                 raise
             # another process took the folder between the look and the lock: wait for it in turn
+
 
 # %% ../nbs/10_runs.ipynb #cac5e002
 def _named(runs) -> list:

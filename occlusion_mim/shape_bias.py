@@ -193,7 +193,6 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     return centre - half, centre + half
 
-
 # %% ../nbs/07_shape_bias.ipynb #cd56a289
 def summarize_decisions(
     trials: pd.DataFrame,  # one row per cue-conflict trial: name, shape, texture, decision
@@ -233,7 +232,6 @@ def summarize_decisions(
         trials=trials,
         categories=list(categories),
     )
-
 
 # %% ../nbs/07_shape_bias.ipynb #581586e6
 def _logits_fn(model_or_fn):
@@ -307,7 +305,6 @@ def shape_bias(
     trials = trials.drop(columns=['index', 'same'])
     trials['decision'] = decisions
     return summarize_decisions(trials, cats)
-
 
 # %% ../nbs/07_shape_bias.ipynb #f40db8b3
 def aligned_outcomes(
