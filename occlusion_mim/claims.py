@@ -151,31 +151,7 @@ def cka_diff_curve(a: pd.DataFrame, b: pd.DataFrame, level: float = 0.95) -> pd.
             lo[i], hi[i], _ = jackknife_interval(d[i], jack[0][i] - jack[1][i], level)
     return pd.DataFrame(dict(ratio=r, diff=d, lo=lo, hi=hi))
 
-# %% ../nbs/08_claims.ipynb #c1a1b006
-def _fmt(c: dict, digits: int = 3) -> str:
-    v = c['verdict']
-    if c.get('role') == 'instrument':
-        v = 'separates' if v == 'supported' else 'does not separate'
-    if v == 'contradicted' and c.get('family') not in (None, 'contradicted'):
-        v += f" at 95%, not at the family-wise level (Bonferroni over {c['family_k']})"
-    if c.get('why'):
-        v += f" ({c['why']})"
-    return f"{c['test']}: {c['est']:.{digits}f} [{c['lo']:.{digits}f}, {c['hi']:.{digits}f}] -> {v}"
-
-
-def _threshold_text(c: dict) -> str:
-    if c.get('resolves') is not None:
-        return (
-            f"|{c['test'].split(' within')[0]}| <= {c['within']:g} (TOST on the 90% interval; these data "
-            f"resolve ±{c['resolves']:.2f})"
-        )
-    if c.get('within') is not None:
-        return f"|{c['test'].split(' within')[0]}| <= {c['within']}"
-    if c.get('two_sided'):
-        return f"{c['test']} != {c['threshold']} (the instrument's own check)"
-    return f"{c['test']} {'>' if c.get('above', True) else '<'} {c['threshold']}"
-
-
+# %% ../nbs/08_claims.ipynb #ac1f92db
 def judge(c: dict) -> str:
     """A condition's verdict from its interval: against a threshold (`above`), inside ±`within`, or (an
     instrument's check, `two_sided`) supported when the interval excludes the threshold on either side."""
@@ -191,6 +167,13 @@ def judge(c: dict) -> str:
     return verdict(c['lo'], c['hi'], c['threshold'], c.get('above', True))
 
 
+def _cond(test, est_lo_hi, threshold, above=True, **extra):
+    c = condition(test, *est_lo_hi, threshold, above)
+    c.update(above=above, **extra)
+    return {**c, 'verdict': judge(c)}
+
+
+# %% ../nbs/08_claims.ipynb #9852e281
 def _instruments(conds: list[dict]) -> list[dict]:
     "Conditions whose instrument (`needs`: the test of its check) failed its own check become uninformative."
     failed = {c['test'] for c in conds if c.get('role') == 'instrument' and c['verdict'] != 'supported'}
@@ -242,6 +225,31 @@ def decide(conds: list[dict]) -> tuple[str, list[dict]]:
     return ('uninformative' if useless and not paper else 'inconclusive'), conds
 
 
+# %% ../nbs/08_claims.ipynb #99b231c5
+def _fmt(c: dict, digits: int = 3) -> str:
+    v = c['verdict']
+    if c.get('role') == 'instrument':
+        v = 'separates' if v == 'supported' else 'does not separate'
+    if v == 'contradicted' and c.get('family') not in (None, 'contradicted'):
+        v += f" at 95%, not at the family-wise level (Bonferroni over {c['family_k']})"
+    if c.get('why'):
+        v += f" ({c['why']})"
+    return f"{c['test']}: {c['est']:.{digits}f} [{c['lo']:.{digits}f}, {c['hi']:.{digits}f}] -> {v}"
+
+
+def _threshold_text(c: dict) -> str:
+    if c.get('resolves') is not None:
+        return (
+            f"|{c['test'].split(' within')[0]}| <= {c['within']:g} (TOST on the 90% interval; these data "
+            f"resolve ±{c['resolves']:.2f})"
+        )
+    if c.get('within') is not None:
+        return f"|{c['test'].split(' within')[0]}| <= {c['within']}"
+    if c.get('two_sided'):
+        return f"{c['test']} != {c['threshold']} (the instrument's own check)"
+    return f"{c['test']} {'>' if c.get('above', True) else '<'} {c['threshold']}"
+
+
 def _row(
     claim: str, statement: str, conds: list[dict], seeds: int = 1, digits: int = 3, main: int = 0
 ) -> dict:
@@ -275,11 +283,6 @@ def untested_claim(claim: str, why: str) -> dict:
     "The row of a claim this run cannot test, saying why (e.g. a model it did not train)."
     return _untested(claim, why)
 
-
-def _cond(test, est_lo_hi, threshold, above=True, **extra):
-    c = condition(test, *est_lo_hi, threshold, above)
-    c.update(above=above, **extra)
-    return {**c, 'verdict': judge(c)}
 
 # %% ../nbs/08_claims.ipynb #21d997bc
 INSTRUMENT = 'PT - untrained, mean CKA (the instrument check)'

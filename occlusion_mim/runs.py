@@ -209,7 +209,6 @@ def cache_entry_problem(out: Path) -> str | None:
         return str(e)
     return None
 
-
 # %% ../nbs/10_runs.ipynb #7a92c955
 TRAINED_NOW: dict[str, bool] = {}  # run folder name -> trained by this process (True) or from the cache
 
@@ -244,7 +243,6 @@ def wait_for_holder(out: Path, verbose: bool = True, poll: float = WAIT_POLL) ->
     if verbose:
         print(f"  {out.name} released after {time.monotonic() - t0:.0f} s", flush=True)
     return True
-
 
 # %% ../nbs/10_runs.ipynb #22f0fe4b
 def _cached_run(out: Path, c: TrainConfig) -> Run | None:
@@ -318,7 +316,6 @@ def run_cached(
             if 'is in use by process' not in str(e):
                 raise
             # another process took the folder between the look and the lock: wait for it in turn
-
 
 # %% ../nbs/10_runs.ipynb #cac5e002
 def _named(runs) -> list:
