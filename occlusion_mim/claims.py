@@ -172,7 +172,6 @@ def _cond(test, est_lo_hi, threshold, above=True, **extra):
     c.update(above=above, **extra)
     return {**c, 'verdict': judge(c)}
 
-
 # %% ../nbs/08_claims.ipynb #9852e281
 def _instruments(conds: list[dict]) -> list[dict]:
     "Conditions whose instrument (`needs`: the test of its check) failed its own check become uninformative."
@@ -223,7 +222,6 @@ def decide(conds: list[dict]) -> tuple[str, list[dict]]:
             return BASELINE_TIE, conds
         return 'supported', conds
     return ('uninformative' if useless and not paper else 'inconclusive'), conds
-
 
 # %% ../nbs/08_claims.ipynb #99b231c5
 def _fmt(c: dict, digits: int = 3) -> str:
@@ -282,7 +280,6 @@ def _untested(claim: str, why: str) -> dict:
 def untested_claim(claim: str, why: str) -> dict:
     "The row of a claim this run cannot test, saying why (e.g. a model it did not train)."
     return _untested(claim, why)
-
 
 # %% ../nbs/08_claims.ipynb #21d997bc
 INSTRUMENT = 'PT - untrained, mean CKA (the instrument check)'

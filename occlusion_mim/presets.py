@@ -44,7 +44,7 @@ FIG1 = {  # Fig. 1's images and columns (';'-separated compositions) per preset
     'paper': dict(images='photos:astronaut,chelsea,coffee,rocket', augmentations='mask;cutmix;color'),
 }
 
-# %% ../nbs/11_presets.ipynb #e5277f14
+# %% ../nbs/11_presets.ipynb #cc4ead51
 RECIPES = {
     'default': dict(
         arch='vit_mini2_patch4',
@@ -140,6 +140,7 @@ RECIPES['public'] = {
 }
 
 
+# %% ../nbs/11_presets.ipynb #dc929a73
 @dataclasses.dataclass
 class PublicRun:
     """A public checkpoint in the place of a trained run (the `public` preset): its model, its class list (the
@@ -175,6 +176,7 @@ class PublicRun:
         return m.to(device).eval()
 
 
+# %% ../nbs/11_presets.ipynb #9e95d606
 def few_images(recipe: dict, n: int, images: str | None = None) -> str:
     """The `--data` of an n-image pretraining set: the first n embedded photos, or a folder the user gives
     (`images`)."""
@@ -240,6 +242,7 @@ def supervised_config(recipe: dict, data: str, seed: int = 0, device: str = 'aut
     return finetune_config(recipe, None, data, seed, device, **{**recipe.get('supervised', {}), **over})
 
 
+# %% ../nbs/11_presets.ipynb #ba051e8d
 SMOKE = dict(total_batch=8, batch_size=4, max_steps=2, max_eval=64, num_workers=0)  # every smoke training
 
 
@@ -270,6 +273,7 @@ def smoke_recipe(recipe: dict) -> dict:
     r['cka_images'] = 24
     r['smoke'] = True
     return r
+
 
 # %% ../nbs/11_presets.ipynb #6b3299a6
 def recipe_values(c: TrainConfig) -> dict:
