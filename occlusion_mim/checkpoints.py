@@ -435,7 +435,7 @@ def _np_state_to_plain(st):
 def _plain_to_np_state(st):
     return (st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4])
 
-# %% ../nbs/04_checkpoints.ipynb #394e79c9
+# %% ../nbs/04_checkpoints.ipynb #be294bc2
 _saves = [0]
 
 
@@ -462,6 +462,7 @@ def file_sha256(path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 
+# %% ../nbs/04_checkpoints.ipynb #60885f3d
 def _known_sums(path) -> list | None:
     "The checksums recorded beside `path` (None: none recorded, a folder from before checksums)."
     sp = _sums_path(path)
@@ -481,6 +482,7 @@ def _current_sum(path) -> list:
     return [file_sha256(path)] if path.exists() else []  # a folder from before checksums
 
 
+# %% ../nbs/04_checkpoints.ipynb #4400e098
 def nonfinite_tensors(*state_dicts) -> list[str]:
     "Names of the floating-point tensors holding NaN or inf in (nested) state dicts."
     bad = []
@@ -499,6 +501,7 @@ def nonfinite_tensors(*state_dicts) -> list[str]:
     for i, sd in enumerate(state_dicts):
         walk(sd, '' if i == 0 else f'[{i}]')
     return bad
+
 
 # %% ../nbs/04_checkpoints.ipynb #35c8b0df
 def save_checkpoint(

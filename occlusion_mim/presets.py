@@ -139,7 +139,6 @@ RECIPES['public'] = {
     'public_pretrained': dict(mae='mae_pretrain_vit_base'),  # Fig. 2's full-set PT
 }
 
-
 # %% ../nbs/11_presets.ipynb #dc929a73
 @dataclasses.dataclass
 class PublicRun:
@@ -174,7 +173,6 @@ class PublicRun:
                 f"checkpoint {self.spec}: its head has {n} outputs, not ImageNet-1k's 1000 classes"
             )
         return m.to(device).eval()
-
 
 # %% ../nbs/11_presets.ipynb #9e95d606
 def few_images(recipe: dict, n: int, images: str | None = None) -> str:
@@ -241,7 +239,6 @@ def supervised_config(recipe: dict, data: str, seed: int = 0, device: str = 'aut
     fine-tuning recipe with what `recipe['supervised']` changes (no layer decay; the paper preset: DeiT-S)."""
     return finetune_config(recipe, None, data, seed, device, **{**recipe.get('supervised', {}), **over})
 
-
 # %% ../nbs/11_presets.ipynb #ba051e8d
 SMOKE = dict(total_batch=8, batch_size=4, max_steps=2, max_eval=64, num_workers=0)  # every smoke training
 
@@ -273,7 +270,6 @@ def smoke_recipe(recipe: dict) -> dict:
     r['cka_images'] = 24
     r['smoke'] = True
     return r
-
 
 # %% ../nbs/11_presets.ipynb #6b3299a6
 def recipe_values(c: TrainConfig) -> dict:
