@@ -461,7 +461,6 @@ def file_sha256(path, chunk: int = 1 << 22) -> str:
             h.update(b)
     return h.hexdigest()
 
-
 # %% ../nbs/04_checkpoints.ipynb #60885f3d
 def _known_sums(path) -> list | None:
     "The checksums recorded beside `path` (None: none recorded, a folder from before checksums)."
@@ -480,7 +479,6 @@ def _current_sum(path) -> list:
     if known is not None:
         return known[:1]  # the current file's sum is listed first
     return [file_sha256(path)] if path.exists() else []  # a folder from before checksums
-
 
 # %% ../nbs/04_checkpoints.ipynb #4400e098
 def nonfinite_tensors(*state_dicts) -> list[str]:
@@ -501,7 +499,6 @@ def nonfinite_tensors(*state_dicts) -> list[str]:
     for i, sd in enumerate(state_dicts):
         walk(sd, '' if i == 0 else f'[{i}]')
     return bad
-
 
 # %% ../nbs/04_checkpoints.ipynb #35c8b0df
 def save_checkpoint(

@@ -755,7 +755,7 @@ class TrainStep:
         self.step()
         return out
 
-# %% ../nbs/05_train.ipynb #f825e106
+# %% ../nbs/05_train.ipynb #87e16898
 def _dist_env():
     "(rank, world, local_rank) from torchrun's environment (0, 1, 0 when not under torchrun)."
     return (
@@ -773,7 +773,7 @@ def resolve_device(
     cuda = device == 'cuda' or (device == 'auto' and torch.cuda.is_available())
     return torch.device(f'cuda:{local_rank}' if cuda else 'cpu')
 
-
+# %% ../nbs/05_train.ipynb #18527178
 class Preempted(RuntimeError):
     """The run was asked to stop (`request_stop`: a SLURM preemption or time-limit signal): it saved a
     checkpoint after its last optimiser step and stopped; the requeued job (or a rerun) resumes there."""
@@ -805,7 +805,7 @@ def _stop_now(s) -> bool:
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return bool(flag.item())
 
-
+# %% ../nbs/05_train.ipynb #aea45841
 METRIC_COLUMNS = ['step', 'epoch', 'loss', 'lr', 'images_per_s', 'val_top1', 'val_top5', 'val_loss']
 
 
