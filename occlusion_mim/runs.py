@@ -26,11 +26,11 @@ from occlusion_mim.train import (
 from .slurm import is_slurm, run_on_slurm
 
 # %% auto #0
-__all__ = ['KEY_SINCE', 'VIEWS_VERSION', 'FINGERPRINT_CONTENT', 'TRAINED_NOW', 'WAIT_POLL', 'WAIT_SAY', 'cache_root',
+__all__ = ['KEY_SINCE', 'FINGERPRINT_CONTENT', 'VIEWS_VERSION', 'TRAINED_NOW', 'WAIT_POLL', 'WAIT_SAY', 'cache_root',
            'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'wait_for_holder',
            'run_cached', 'cache_summary', 'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
 
-# %% ../nbs/10_runs.ipynb #f59461a2
+# %% ../nbs/10_runs.ipynb #e23c61d4
 # the precision is in the key as it resolves (`key_precision`), not as written: 'auto' is fp32 on a CPU
 # options added after runs were cached: in the key only when not default
 KEY_SINCE = dict(on_corrupt='error', total_batch=0, beta2=0.0, auto_augment='', reprob=0.0, pool='')
@@ -48,20 +48,10 @@ def cache_root(cache=None) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     return d.resolve()
 
-
+# %% ../nbs/10_runs.ipynb #7398f07c
 def _file_hash(path) -> str:
     "A file's content hash as run keys and data fingerprints write it: its SHA-256's first 16 hex digits."
     return file_sha256(path)[:16]
-
-
-VIEWS_VERSION = 2  # 2: source augmentations reach the source only, MoCo v3's views are made in pixel space
-
-
-def _views_changed(c: TrainConfig) -> bool:
-    "Whether the views of run `c` changed with `VIEWS_VERSION` 2 (extra source augmentations, or MoCo v3)."
-    return c.mode == 'pretrain' and (
-        c.source_aug not in ('', 'none') or parse_model_name(c.model)[0] == 'mocov3'
-    )
 
 
 FINGERPRINT_CONTENT = (5000, 512 << 20)  # up to this many files and bytes the content is hashed
@@ -87,6 +77,16 @@ def data_fingerprint(data: str) -> str | None:
         h.update(str(p.relative_to(root) if p != root else p.name).encode() + b'\0')
         h.update(_file_hash(p).encode() if small else f"{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
+
+# %% ../nbs/10_runs.ipynb #10c83bfc
+VIEWS_VERSION = 2  # 2: source augmentations reach the source only, MoCo v3's views are made in pixel space
+
+
+def _views_changed(c: TrainConfig) -> bool:
+    "Whether the views of run `c` changed with `VIEWS_VERSION` 2 (extra source augmentations, or MoCo v3)."
+    return c.mode == 'pretrain' and (
+        c.source_aug not in ('', 'none') or parse_model_name(c.model)[0] == 'mocov3'
+    )
 
 
 def key_precision(c: TrainConfig) -> str:
