@@ -23,10 +23,24 @@ from occlusion_mim.train import (
 )
 
 # %% auto #0
-__all__ = ['SLURM_DEFAULTS', 'STOP_SIGNALS', 'ACTIVE', 'LOST_AFTER', 'sbatch_options', 'slurm_minutes', 'parse_slurm', 'is_slurm',
+__all__ = ['SLURM_DEFAULTS', 'STOP_SIGNALS', 'ACTIVE', 'LOST_AFTER', 'slurm_minutes', 'sbatch_options', 'parse_slurm', 'is_slurm',
            'TrainJob', 'submit_run', 'job_state', 'find_job', 'wait_for', 'run_on_slurm', 'main']
 
-# %% ../nbs/09_slurm.ipynb #ca5f2859
+# %% ../nbs/09_slurm.ipynb #7a88aa50
+def slurm_minutes(t: str) -> int:
+    "SLURM's time format (`MM`, `HH:MM:SS`, `D-HH:MM:SS`, `D-HH`) in whole minutes."
+    m = re.fullmatch(r'(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?', str(t).strip())
+    if not m:
+        raise ValueError(f"slurm time {t!r}: expected minutes, HH:MM:SS or D-HH:MM:SS")
+    d, a, b, c = (int(x) if x else None for x in m.groups())
+    if d is None and b is None:
+        return a  # minutes
+    if d is not None and b is None:
+        return d * 1440 + a * 60  # D-HH
+    h, mi, s = (a, b, c or 0) if c is not None or d is not None else (0, a, b)  # HH:MM:SS or MM:SS
+    return (d or 0) * 1440 + h * 60 + mi + (s > 0)
+
+# %% ../nbs/09_slurm.ipynb #9a9547bb
 _SUBMITIT_ONLY = {'command', 'folder', 'job_name', 'map_count', 'array_parallelism', 'use_srun', 'srun_args'}
 _SUBMITIT_ONLY |= {'additional_parameters', 'setup', 'teardown', 'stderr_to_stdout', 'wckey', 'num_gpus'}
 SLURM_DEFAULTS = dict(time='24:00:00', max_timeouts=100, poll=10.0)
@@ -40,20 +54,6 @@ def sbatch_options() -> dict:
 
     spec = inspect.signature(_make_sbatch_string).parameters
     return {k: p.default for k, p in spec.items() if k not in _SUBMITIT_ONLY}
-
-
-def slurm_minutes(t: str) -> int:
-    "SLURM's time format (`MM`, `HH:MM:SS`, `D-HH:MM:SS`, `D-HH`) in whole minutes."
-    m = re.fullmatch(r'(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?', str(t).strip())
-    if not m:
-        raise ValueError(f"slurm time {t!r}: expected minutes, HH:MM:SS or D-HH:MM:SS")
-    d, a, b, c = (int(x) if x else None for x in m.groups())
-    if d is None and b is None:
-        return a  # minutes
-    if d is not None and b is None:
-        return d * 1440 + a * 60  # D-HH
-    h, mi, s = (a, b, c or 0) if c is not None or d is not None else (0, a, b)  # HH:MM:SS or MM:SS
-    return (d or 0) * 1440 + h * 60 + mi + (s > 0)
 
 
 _PLAIN = '-_.:/=@%+[]'  # besides letters and digits, what a SLURM option value may hold
