@@ -985,7 +985,7 @@ def load_plugins(modules=()) -> list[str]:
         done.append(name)
     return done
 
-# %% ../nbs/03_models.ipynb #ca8cd4e5
+# %% ../nbs/03_models.ipynb #dcee0e99
 ARCHS = {
     'vit_base_patch16': dict(img_size=224, patch_size=16, embed_dim=768, depth=12, num_heads=12),
     'vit_small_patch16': dict(img_size=224, patch_size=16, embed_dim=384, depth=12, num_heads=6),
@@ -1045,7 +1045,7 @@ OPTIONS = dict(  # create_model's method options and their defaults (a method's 
     pool='mean',  # pooling of the contrastive and classifier heads ('mean' or 'cls')
 )
 
-
+# %% ../nbs/03_models.ipynb #3db6d532
 def list_models() -> list[str]:
     "Every name `create_model` accepts."
     return [f'{m}_{a}' if m != 'vit' else a for m in METHODS for a in ARCHS]
@@ -1062,7 +1062,7 @@ def parse_model_name(name: str) -> tuple[str, str]:
             return m, name[len(m) + 1 :]
     check_choice('model', name, list_models())
 
-
+# %% ../nbs/03_models.ipynb #d148a266
 def _method_options(method: Method, given: dict) -> dict:
     "The method's options: `OPTIONS`, then the recipe's, then those given (None means 'the default')."
     unknown = set(given) - set(OPTIONS)
