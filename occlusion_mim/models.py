@@ -250,7 +250,7 @@ class ViTEncoder(nn.Module):
             )
             return {b: _pool(per[b]) for b in blocks}
 
-# %% ../nbs/03_models.ipynb #0c77a254
+# %% ../nbs/03_models.ipynb #60207e61
 class Registry(dict):
     """Builders of one kind of part by name (timm's `register_model` pattern); `info` keeps what each was
     registered with."""
@@ -281,7 +281,7 @@ TRANSFORMS = Registry('transform')
 TARGETS = Registry('target')
 SIMILARITIES = Registry('similarity')
 
-
+# %% ../nbs/03_models.ipynb #9b2be5c6
 @dataclass
 class Method:
     "A method of the siamese framework: the names of its three parts and its default options."
