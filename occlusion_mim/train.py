@@ -600,7 +600,7 @@ def build_model(c: TrainConfig, num_classes: int, device) -> tuple[Siamese, str]
         model.encoder.requires_grad_(False)
     return model.to(device), note
 
-# %% ../nbs/05_train.ipynb #3504537c
+# %% ../nbs/05_train.ipynb #ba621243
 NO_WEIGHT_DECAY = ('cls_token', 'mask_token', 'pos_embed', 'decoder_pos_embed')
 
 
@@ -633,7 +633,7 @@ def optimizer_groups(c: TrainConfig, model: nn.Module) -> list[dict]:
         g.setdefault('lr_scale', 1.0)
     return groups
 
-
+# %% ../nbs/05_train.ipynb #b55ab63b
 def make_optimizer(
     model: nn.Module,
     lr: float = 1.5e-4,
