@@ -934,7 +934,7 @@ class TrainState:
     def optimizer(self) -> torch.optim.Optimizer:
         return self.step_fn.optimizer
 
-# %% ../nbs/05_train.ipynb #4cb77af8
+# %% ../nbs/05_train.ipynb #ce4dcef2
 def _img_size(c: TrainConfig) -> int:
 
     return ARCHS[parse_model_name(c.model)[1]]['img_size']
@@ -975,7 +975,7 @@ def resolve_batch(c: TrainConfig, world: int) -> TrainConfig:
     micro = max(d for d in range(1, min(c.batch_size, per) + 1) if per % d == 0)
     return dataclasses.replace(c, batch_size=micro, accum_iter=per // micro)
 
-
+# %% ../nbs/05_train.ipynb #735473c3
 def setup(c: TrainConfig, dataset=None, val_dataset=None) -> TrainState:
     "Build a run of the checked config `c` (on `dataset` / `val_dataset` instead of `--data` if given)."
     rank, world, device = _start_processes(c)
