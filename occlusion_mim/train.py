@@ -1224,7 +1224,7 @@ def checkpoint(s: TrainState, step_in_epoch: int):
     if s.world > 1:
         dist.barrier()
 
-# %% ../nbs/05_train.ipynb #c1e27d49
+# %% ../nbs/05_train.ipynb #4364d05c
 def step_noise(s: TrainState, n: int, micro: int) -> torch.Tensor:
     """This micro-batch's rows of the step's masking noise, drawn for the whole global batch (the same masks
     whatever the split)."""
@@ -1248,7 +1248,7 @@ def seed_step(s: TrainState, micro: int):
     resumed run draws what the uninterrupted one did, wherever it was stopped."""
     seed_everything(stream_seed(s.c.seed, 'step', s.step, s.rank, micro))
 
-
+# %% ../nbs/05_train.ipynb #842820ef
 def train_step(s: TrainState, x, y, b: int) -> float | None:
     """Forward + backward of batch `b` (+ the optimiser step every `accum_iter` batches): the loss at a step,
     else None."""
