@@ -351,7 +351,7 @@ def runs_table(runs) -> pd.DataFrame:
         )
     return pd.DataFrame(list(rows.values()))
 
-# %% ../nbs/10_runs.ipynb #9a1b2c02
+# %% ../nbs/10_runs.ipynb #57612873
 def step_rates() -> pd.DataFrame:
     "Measured training images/s per model and GPU (the package's `step_rates.csv`, from `benchmarks/`)."
 
@@ -389,7 +389,7 @@ def plan_row(c: TrainConfig, name: str, cached: bool) -> dict:
         row[f'{gpu} GPU-hours'] = 0.0 if cached else steps * total / float(r.images_per_s.iloc[0]) / 3600
     return row
 
-
+# %% ../nbs/10_runs.ipynb #cb0c0376
 def _plan_run(c: TrainConfig, root: Path, plan: list) -> Run:
     planned = {r['run'] for r in plan}
     check_config(dataclasses.replace(c, init=''))  # its options are checked now; its init is planned
