@@ -1489,7 +1489,7 @@ def train(
             s.lock.close()  # releases the run folder
     return dict(last, step=s.step, epochs=s.epoch)
 
-# %% ../nbs/05_train.ipynb #3ec63788
+# %% ../nbs/05_train.ipynb #c9732189
 def field_help(cls) -> dict:
     "Each field's help: the comment after it on its line, else the comment lines just above it (as docments)."
     import inspect
@@ -1557,7 +1557,7 @@ def _parser(slurm: bool = False):  # slurm: with the `--slurm` option of the `oc
         )
     return p
 
-
+# %% ../nbs/05_train.ipynb #6a28f917
 def with_plugins(argv: list) -> list:
     """Import the `--plugin MODULE` modules of `argv` (wherever they stand; for every process this one starts:
     `$OCCLUSION_MIM_PLUGINS`) and the installed plugins, before the parser lists the methods; `argv` without
