@@ -78,7 +78,7 @@ def family_interval(c: dict, k: int) -> tuple[float, float]:
     s = two_sided_quantile(1 - (1 - level) / k, c.get('df')) / two_sided_quantile(level, c.get('df'))
     return c['est'] - s * (c['est'] - c['lo']), c['est'] + s * (c['hi'] - c['est'])
 
-# %% ../nbs/08_claims.ipynb #c1a1b002
+# %% ../nbs/08_claims.ipynb #247cafdb
 def _curve(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     "ratios (R,), values (R,) and leave-one-group-out values (R, G) or None, sorted by ratio."
     d = df.sort_values('ratio')
@@ -97,7 +97,7 @@ def slope(ratios, values):
     v = values if values.ndim == 1 else values.T
     return (v @ r) / (r @ r)
 
-
+# %% ../nbs/08_claims.ipynb #b7abd996
 def _interval(est, jack, level):
     if jack is None:
         return est, est, est
@@ -127,7 +127,7 @@ def cka_diff(a: pd.DataFrame, b: pd.DataFrame, stat=mean_cka, level: float = 0.9
     est = float(stat(r, va) - stat(r, vb))
     return _interval(est, None if jack is None else stat(r, jack[0]) - stat(r, jack[1]), level)
 
-
+# %% ../nbs/08_claims.ipynb #2e872ba5
 def top1_se(top1: float, n: int) -> float:
     "The binomial standard error (points) of a top-1 accuracy in % measured on n images."
     p = float(top1) / 100
