@@ -14,7 +14,7 @@ from .core import output_dir, atomic_write_text, git_revision, shown_path
 from .data import SHAPES, DataSpec, read_resource
 from .models import parse_model_name
 from .checkpoints import CheckpointCorrupt, file_sha256, load_checkpoint
-from .train import NOT_DEFINING, RunFolderError, resolved, run_folder_holder
+from .train import NOT_DEFINING, RunFolderError, lock_run_folder, resolved, run_folder_holder
 from occlusion_mim.train import (
     TrainConfig,
     train,
@@ -27,8 +27,9 @@ from .slurm import is_slurm, run_on_slurm
 
 # %% auto #0
 __all__ = ['KEY_SINCE', 'FINGERPRINT_CONTENT', 'VIEWS_VERSION', 'TRAINED_NOW', 'WAIT_POLL', 'WAIT_SAY', 'cache_root',
-           'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'wait_for_holder',
-           'run_cached', 'cache_summary', 'runs_table', 'step_rates', 'plan_row', 'plan_table', 'end_of_plan']
+           'data_fingerprint', 'key_precision', 'run_key', 'Run', 'cli_args', 'cache_entry_problem', 'claim_entry',
+           'entry_holder', 'wait_for_holder', 'run_cached', 'cache_summary', 'runs_table', 'step_rates', 'plan_row',
+           'plan_table', 'end_of_plan']
 
 # %% ../nbs/10_runs.ipynb #e23c61d4
 # the precision is in the key as it resolves (`key_precision`), not as written: 'auto' is fp32 on a CPU
@@ -209,6 +210,21 @@ def cache_entry_problem(out: Path) -> str | None:
         return str(e)
     return None
 
+# %% ../nbs/10_runs.ipynb #591e5830
+def _claim_folder(out: Path) -> Path:
+    return out.parent / '.claims' / out.name
+
+
+def claim_entry(out: Path):
+    """Claim cache entry `out` for this process until the open file returned is closed (or the process ends);
+    claimed by another process: a `RunFolderError` naming its pid."""
+    return lock_run_folder(_claim_folder(out))
+
+
+def entry_holder(out: Path) -> str | None:
+    "The process (its pid) that claims cache entry `out` or trains in it now, or None."
+    return run_folder_holder(_claim_folder(out)) or run_folder_holder(out)
+
 # %% ../nbs/10_runs.ipynb #7a92c955
 TRAINED_NOW: dict[str, bool] = {}  # run folder name -> trained by this process (True) or from the cache
 
@@ -227,15 +243,15 @@ def _progress_of(out: Path) -> str:
 
 
 def wait_for_holder(out: Path, verbose: bool = True, poll: float = WAIT_POLL) -> bool:
-    """Wait while another process trains in run folder `out` (another notebook, a colleague on the same
-    cache), saying who and how far; whether it had to wait."""
-    holder = run_folder_holder(out)
+    """Wait while another process claims cache entry `out` or trains in it (another notebook, a colleague on
+    the same cache), saying who and how far; whether it had to wait."""
+    holder = entry_holder(out)
     if holder is None:
         return False
     t0 = said = time.monotonic()
     if verbose:
         print(f"waiting for {out.name}: process {holder} is training it ({_progress_of(out)})", flush=True)
-    while (holder := run_folder_holder(out)) is not None:
+    while (holder := entry_holder(out)) is not None:
         time.sleep(poll)
         if verbose and time.monotonic() - said >= WAIT_SAY:
             said = time.monotonic()
@@ -245,8 +261,9 @@ def wait_for_holder(out: Path, verbose: bool = True, poll: float = WAIT_POLL) ->
     return True
 
 # %% ../nbs/10_runs.ipynb #22f0fe4b
-def _cached_run(out: Path, c: TrainConfig) -> Run | None:
-    "The finished run in cache entry `out`, or None (a broken entry is moved aside, to be trained again)."
+def _cached_run(out: Path, c: TrainConfig, claimed: bool = True) -> Run | None:
+    """The finished run in cache entry `out`, or None (a broken entry is moved aside, to be trained again, by
+    the process that has `claimed` it)."""
     done = out / 'done.json'
     if not done.exists():
         return None
@@ -254,6 +271,8 @@ def _cached_run(out: Path, c: TrainConfig) -> Run | None:
     if broken is None:
         TRAINED_NOW.setdefault(out.name, False)
         return Run(out, c, json.loads(done.read_text()))
+    if not claimed:
+        return None
     aside = next(a for i in range(1, 10**6) if not (a := out.with_name(f"{out.name}.broken-{i}")).exists())
     out.rename(aside)
     print(f"cache entry {out.name} is broken ({broken}); moved to {aside.name} and retrained", flush=True)
@@ -297,8 +316,8 @@ def run_cached(
     plan: list | None = None,  # a list: add the run to this plan (`plan_row`) instead of training it
 ) -> Run:
     """Train `c` unless the cache holds it already; return the finished run (with `plan`: the planned one).
-    A run another process is training is waited for, then taken from the cache (or resumed, if that process
-    died before finishing it)."""
+    A run another process has claimed (`claim_entry`) is waited for, then taken from the cache (or resumed,
+    if that process died before finishing it)."""
     root = cache_root(cache)
     if plan is not None:
         return _plan_run(c, root, plan)
@@ -307,15 +326,19 @@ def run_cached(
     c = dataclasses.replace(c, out=str(out), quiet=c.quiet or not verbose)
     while True:
         wait_for_holder(out, verbose)
-        run = _cached_run(out, c)
+        run = _cached_run(out, c, claimed=False)  # finished: taken without a claim (a read-only cache too)
         if run is not None:
             return run
         try:
-            return _train_into_cache(c, out, launcher, verbose)
+            claim = claim_entry(out)  # held until done.json is written
+            try:
+                return _cached_run(out, c) or _train_into_cache(c, out, launcher, verbose)
+            finally:
+                claim.close()
         except RunFolderError as e:
             if 'is in use by process' not in str(e):
                 raise
-            # another process took the folder between the look and the lock: wait for it in turn
+            # another process claimed the entry (or trains in it) since the look: wait for it in turn
 
 # %% ../nbs/10_runs.ipynb #cac5e002
 def _named(runs) -> list:

@@ -65,7 +65,7 @@ SCOPES = {
     'cache': (
         'runs',
         'cache_root _file_hash _views_changed data_fingerprint key_precision run_key cache_entry_problem '
-        '_progress_of wait_for_holder _cached_run run_cached',
+        '_claim_folder claim_entry entry_holder _progress_of wait_for_holder _cached_run run_cached',
     ),
 }
 

@@ -302,7 +302,7 @@ def test_a_wait_says_its_progress_every_wait_say_seconds(tmp_path, monkeypatch, 
     holders = iter([4321] * 7 + [None])
     clock = iter(range(1000, 2000, 10))  # not from 0: a sum and a difference of times differ
     fake_time = types.SimpleNamespace(monotonic=lambda: float(next(clock)), sleep=lambda s: None)
-    monkeypatch.setattr(runs, 'run_folder_holder', lambda out: next(holders))
+    monkeypatch.setattr(runs, 'entry_holder', lambda out: next(holders))
     monkeypatch.setattr(runs, 'time', fake_time)
     monkeypatch.setattr(runs, 'WAIT_SAY', 30.0)
     (tmp_path / 'run').mkdir()

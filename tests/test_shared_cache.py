@@ -26,16 +26,20 @@ from occlusion_mim.train import TrainConfig
 from occlusion_mim.runs import run_cached, TRAINED_NOW
 import occlusion_mim.runs as runs
 runs.WAIT_POLL = 0.2
+if sys.argv[3:] == ['slow-finish']:  # the run marked done 3 s after training (a busy disk, a slow git)
+    import time
+    _git = runs.git_revision
+    runs.git_revision = lambda: time.sleep(3) or _git()
 r = run_cached(TrainConfig(**json.loads(sys.argv[2])), cache=sys.argv[1])
 print('RESULT', json.dumps(dict(path=str(r.path), trained=TRAINED_NOW[r.path.name], step=r.result['step'])))
 """
 
 
-def ask(cache: Path, **over) -> subprocess.Popen:
+def ask(cache: Path, *flags, **over) -> subprocess.Popen:
     "A process asking the cache for the run (its own Python, as a second notebook would be)."
     cfg = json.dumps({**CONFIG, **over})
     return subprocess.Popen(
-        [sys.executable, '-c', ASK, str(cache), cfg],
+        [sys.executable, '-c', ASK, str(cache), cfg, *flags],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -64,8 +68,11 @@ def result(p: subprocess.Popen, timeout=300) -> tuple[dict, str]:
 
 @pytest.mark.slow
 def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
+    """The first process marks the run done 3 s after its training ends (and its lock on the run folder is
+    released): the second, looking every 0.2 s, still waits for it (the first claims the cache entry until
+    done.json is written) rather than finding the run neither held nor done and training it again."""
     out = folder(tmp_path, epochs=12)
-    a = ask(tmp_path, epochs=12)
+    a = ask(tmp_path, 'slow-finish', epochs=12)
     wait_until(lambda: run_folder_holder(out) is not None, what='the first process to start training')
     b = ask(tmp_path, epochs=12)
     ra, _ = result(a)
