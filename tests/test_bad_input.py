@@ -4,7 +4,7 @@ Each row: the entry point, the bad value tried and the start of the one error it
 nothing written). `tests/BAD_INPUT.md` is these tables rendered (regenerate it with `python
 tests/test_bad_input.py`)."""
 
-import ast, contextlib, io, json, re, shlex
+import ast, contextlib, ctypes, io, json, os, re, shlex
 from pathlib import Path
 
 import pytest
@@ -65,6 +65,52 @@ def _export(run, out):
     return export_run(run, out)
 
 
+def _locked(t: Path) -> Path:
+    "A file no one but root may read (mode 000): `{t}/locked.pt`."
+    p = t / 'locked.pt'
+    p.write_text('anything')
+    p.chmod(0)
+    return p
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [('version', ctypes.c_uint32), ('pid', ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ('effective', ctypes.c_uint32),
+        ('permitted', ctypes.c_uint32),
+        ('inheritable', ctypes.c_uint32),
+    ]
+
+
+def _unprivileged(fn, *a):
+    """`fn(*a)` as a user who cannot read a mode-000 file. Root reads any file (the tests run as root here):
+    for the call, this thread drops the two capabilities that let it (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH),
+    so root reads as the owner of its files does, by their mode bits."""
+    if os.geteuid() != 0:
+        return fn(*a)
+    libc = ctypes.CDLL(None, use_errno=True)
+    head, caps = _CapHeader(0x20080522, 0), (_CapData * 2)()  # _LINUX_CAPABILITY_VERSION_3, this thread
+    assert libc.capget(ctypes.byref(head), caps) == 0, os.strerror(ctypes.get_errno())
+    had = caps[0].effective
+    caps[0].effective &= ~0b110  # bits 1 and 2
+    assert libc.capset(ctypes.byref(head), caps) == 0, os.strerror(ctypes.get_errno())
+    try:
+        return fn(*a)
+    finally:
+        caps[0].effective = had
+        assert libc.capset(ctypes.byref(head), caps) == 0, os.strerror(ctypes.get_errno())
+
+
+def _load_locked(t: Path):
+    from occlusion_mim.checkpoints import load_pretrained
+
+    m = _m()
+    return _unprivileged(load_pretrained, m, _locked(t))
+
+
 X = torch.rand(4, 3, 32, 32)
 # (entry point, the bad value, how it is called (tmp: a fresh folder), the error's type, what it says)
 TABLE = [
@@ -107,6 +153,13 @@ TABLE = [
         'checkpoint /no/file.pt does not exist',
     ),
     ('load_pretrained', 'a folder', lambda t: _load(t), ValueError, 'is a folder; give the checkpoint file'),
+    (
+        'load_pretrained',
+        'unreadable file',
+        _load_locked,
+        PermissionError,
+        "Permission denied: '{t}/locked.pt'",
+    ),
     (
         'load_pretrained',
         'wrong format (text)',
@@ -206,6 +259,13 @@ TABLE = [
     ),
     (
         'read_decisions',
+        'unreadable file',
+        lambda t: _unprivileged(_read, _locked(t)),
+        PermissionError,
+        "Permission denied: '{t}/locked.pt'",
+    ),
+    (
+        'read_decisions',
         'folder without raw data',
         lambda t: _read(t),
         FileNotFoundError,
@@ -225,13 +285,14 @@ TABLE = [
 def test_bad_input_is_one_clear_error(tmp_path, entry, bad, call, kind, says):
     with pytest.raises(kind) as e:
         call(tmp_path)
-    assert says in str(e.value), str(e.value)
+    assert says in str(e.value).replace(str(tmp_path), '{t}'), str(e.value)
     assert not (tmp_path / 'run' / 'checkpoint.pt').exists() and not (tmp_path / 'run' / 'run.json').exists()
 
 
 # the command line: `occlusion-mim ...` as its console script runs it (`occlusion_mim.slurm.main`), in this
 # process; a training row gets a small run's options after its mode (they never reach training: the row fails
-# first); {t} is a fresh folder holding an empty folder `empty/` and a text file `notes.txt`
+# first); {t} is a fresh folder holding an empty folder `empty/`, a text file `notes.txt` and a file no one
+# may read, `locked.pt` (its row runs unprivileged: `_unprivileged`)
 RUN = '--out {t}/run --n-per-class 2 --batch-size 4 --max-steps 1 --quiet --no-tensorboard'
 MODELS = dict(pretrain='mae_vit_nano_patch8', finetune='vit_nano_patch8', probe='vit_nano_patch8')
 CLI = [
@@ -297,6 +358,7 @@ CLI = [
         'finetune --init {t}/notes.txt',
         'is not a checkpoint: the file is neither a zip archive (torch.save) nor a pickle',
     ),
+    ('finetune --init {t}/locked.pt', "[Errno 13] Permission denied: '{t}/locked.pt'"),
     ('probe', 'probe needs --init'),
     ('pretrain --epoch-length 0', '--epoch-length=0 must be in [1, inf)'),
     ('pretrain --n-per-class 0', '--n-per-class=0 must be in [1, inf)'),
@@ -344,10 +406,15 @@ def test_command_line_bad_input_is_one_clear_error(tmp_path, monkeypatch, line, 
     monkeypatch.setenv(PLUGIN_ENV, '')  # --plugin sets it for the processes a run starts; undone after
     (tmp_path / 'empty').mkdir()
     (tmp_path / 'notes.txt').write_text('not an image')
+    _locked(tmp_path)
     err, out = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
         try:
-            code = slurm.main(_argv(line, tmp_path))
+            code = (
+                _unprivileged(slurm.main, _argv(line, tmp_path))
+                if 'locked' in line
+                else slurm.main(_argv(line, tmp_path))
+            )
         except SystemExit as e:
             code = e.code
     said = err.getvalue()
@@ -523,14 +590,19 @@ def render() -> str:
             '',
             '## The Python API',
             '',
+            '`{t}` is a fresh folder; `{t}/locked.pt` a file no one may read (as root, its rows run',
+            'without the right to read any file).',
+            '',
             *api,
             '',
             '## The command line',
             '',
             'A training row also gets a small run\'s options after its mode (`--model`, `--out`, a tiny data '
             'set); `{t}` is a',
-            'folder holding an empty folder `empty/` and a text file `notes.txt`. The `--slurm` rows are '
-            'refused before',
+            'folder holding an empty folder `empty/`, a text file `notes.txt` and a file no one may read, '
+            '`locked.pt`',
+            '(as root, its row runs without the right to read any file). The `--slurm` rows are refused '
+            'before',
             'anything is submitted.',
             '',
             *cli,
