@@ -443,7 +443,7 @@ def adjust_saturation(x, f):
     f = _col(f, x)
     return (x * f + (1 - f) * gray(x)).clamp(0, 1)
 
-
+# %% ../nbs/02_augment.ipynb #6c9a28e5
 def adjust_hue(x, f):
     "Shift the hue of each image by `f` (in turns, [-0.5, 0.5])."
     r, g, b = x.unbind(1)

@@ -126,7 +126,7 @@ def gram_rbf(
         )
     return torch.exp(-d2 / (2 * threshold**2 * med))
 
-
+# %% ../nbs/06_cka.ipynb #639b0dbd
 def center_gram(K: torch.Tensor, debiased: bool = False) -> torch.Tensor:
     "Centre a symmetric Gram matrix (a copy); `debiased`: the U-statistic form (zero diagonal)."
     K = K.to(torch.float64).clone()
