@@ -235,7 +235,7 @@ def git_revision(path=None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
 
-
+# %% ../nbs/00_core.ipynb #59dab1ff
 def package_versions() -> dict:
     "Versions of the packages results depend on."
     import importlib.metadata as md
@@ -272,7 +272,7 @@ def lock_sha256() -> str | None:
     f = root / LOCK_FILE if root else None
     return hashlib.sha256(f.read_bytes()).hexdigest() if f and f.is_file() else None
 
-
+# %% ../nbs/00_core.ipynb #4628270d
 def run_manifest(
     params: dict,  # the run's parameters (JSON-serialisable values; others are stored as strings)
 ) -> dict:
