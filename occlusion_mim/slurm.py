@@ -168,7 +168,7 @@ def submit_run(c: TrainConfig, launcher: str):
     atomic_write_text(out / 'slurm.json', json.dumps(rec, indent=1))
     return job
 
-
+# %% ../nbs/09_slurm.ipynb #8b6e6158
 def job_state(job) -> str:
     """A job's state: DONE or FAILED once its first task wrote its result, else SLURM's (squeue, then sacct;
     UNKNOWN when neither knows the job)."""
