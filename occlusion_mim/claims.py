@@ -58,7 +58,7 @@ def condition(test: str, est: float, lo: float, hi: float, threshold: float, abo
         test=test, est=est, lo=lo, hi=hi, threshold=threshold, verdict=verdict(lo, hi, threshold, above)
     )
 
-
+# %% ../nbs/08_claims.ipynb #693756e0
 def two_sided_quantile(level: float, df: int | None = None) -> float:
     "The quantile of a two-sided `level` interval: the normal's, or Student's t with `df` degrees of freedom."
     from scipy.stats import norm
