@@ -1300,7 +1300,7 @@ def stopped(s: TrainState) -> bool:
     "Whether the run has made its `--max-steps` optimiser steps (a smoke run's end)."
     return bool(s.c.max_steps) and s.step >= s.c.max_steps
 
-
+# %% ../nbs/05_train.ipynb #d57c7271
 def train_epoch(s: TrainState, loader, bar=None) -> dict:
     """Train from batch `s.start` of epoch `s.epoch` to its end; the last loss and lr, the images seen and the
     time."""
