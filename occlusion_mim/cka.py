@@ -56,7 +56,7 @@ def as_features(
         )
     return t
 
-
+# %% ../nbs/06_cka.ipynb #2254c18b
 def _check_n(nx: int, ny: int, debiased: bool | None, fed: str = '') -> int:
     """The common number of examples of X and Y; raise if they differ or (unless `debiased` is None) are too
     few for the estimator."""
@@ -203,7 +203,7 @@ def _gram_of_columns(Z: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(Zn.T @ Zn)
     return Z.T @ Z
 
-
+# %% ../nbs/06_cka.ipynb #0073a655
 def linear_cka(
     X,
     Y,  # (n, d1), (n, d2): representations of the same n examples (numpy or torch, any device)
