@@ -364,7 +364,7 @@ class PixelSpace(nn.Module):
             return tuple(normalize(o, self.pixel_mean, self.pixel_std) for o in out)
         return normalize(out, self.pixel_mean, self.pixel_std)
 
-
+# %% ../nbs/03_models.ipynb #d3325180
 class MaskedViews(PixelSpace):
     "T of the masked methods: source = augmented crop with masked tokens, target = the clean crop."
 
@@ -397,7 +397,7 @@ class MaskedViews(PixelSpace):
             source = self.in_pixels(self.source_aug, images, generator)
         return [Views(source, images, r, noise, self.mask_mode, self.mask_token)]
 
-
+# %% ../nbs/03_models.ipynb #0a94dbfa
 class TwoCropViews(PixelSpace):
     "T of MoCo v3: two augmented crops, each the source of one pair and the target of the other."
 
