@@ -87,7 +87,7 @@ def to_float(x: torch.Tensor) -> torch.Tensor:
 
     return TF.to_dtype(x, torch.float32, scale=True)
 
-
+# %% ../nbs/01_data.ipynb #f8bc967f
 def _channel_stats(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD):
     m = torch.tensor(mean, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
     s = torch.tensor(std, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
@@ -105,7 +105,7 @@ def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.
     m, s = _channel_stats(x, mean, std)
     return x * s + m
 
-
+# %% ../nbs/01_data.ipynb #f04734e9
 class EvalTransform:
     """Resize the short side to size / `crop_pct`, centre-crop `size`; float tensor in [0, 1] (uint8 with
     `as_float=False`)."""
@@ -146,7 +146,7 @@ def read_resource(name: str) -> str:
     "Text of a data file shipped inside the package (`occlusion_mim/resources/`)."
     return resources.files('occlusion_mim').joinpath('resources', name).read_text()
 
-
+# %% ../nbs/01_data.ipynb #43f1f63a
 def imagenet100_wnids() -> list[str]:
     "The 100 WordNet ids of the common ImageNet-100 subset (CMC list, Tian et al. 2019), in ImageNet order."
     return sorted(read_resource('imagenet100_wnids.txt').split(), key=_wnid_index().__getitem__)
