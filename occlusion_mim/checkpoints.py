@@ -426,7 +426,7 @@ def set_rng_state(s: dict):
     if 'cuda' in s and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(s['cuda'])
 
-
+# %% ../nbs/04_checkpoints.ipynb #49dcd3f4
 def _np_state_to_plain(st):
     "numpy's RNG state as plain types (loadable with weights_only=True)."
     return (st[0], torch.from_numpy(np.asarray(st[1]).astype(np.int64)), int(st[2]), int(st[3]), float(st[4]))
@@ -453,7 +453,7 @@ def _prev_path(path) -> Path:
     path = Path(path)
     return path.with_name(path.stem + '.prev' + path.suffix)
 
-
+# %% ../nbs/04_checkpoints.ipynb #55521f0a
 def file_sha256(path, chunk: int = 1 << 22) -> str:
     h = hashlib.sha256()
     with open(path, 'rb') as f:
