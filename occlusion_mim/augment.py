@@ -289,7 +289,7 @@ def blacken_patches(
     )  # [N, 1, H, W]
     return torch.mul(x, keep, out=out)
 
-
+# %% ../nbs/02_augment.ipynb #0fcf8254
 class PatchMask:
     "Source augmentation: mask `ratio` of the `patch_size` x `patch_size` patches (black in pixel space)."
 
