@@ -110,7 +110,7 @@ def cka_stat(df: pd.DataFrame, stat=mean_cka, level: float = 0.95) -> tuple[floa
     r, v, j = _curve(df)
     return _interval(float(stat(r, v)), None if j is None else stat(r, j), level)
 
-
+# %% ../nbs/08_claims.ipynb #76546e25
 def _paired(a: pd.DataFrame, b: pd.DataFrame, who: str):
     "Two curves on the same ratios: ratios, values a, values b, and the replicates (a, b) when they pair."
     ra, va, ja = _curve(a)
@@ -247,7 +247,7 @@ def _threshold_text(c: dict) -> str:
         return f"{c['test']} != {c['threshold']} (the instrument's own check)"
     return f"{c['test']} {'>' if c.get('above', True) else '<'} {c['threshold']}"
 
-
+# %% ../nbs/08_claims.ipynb #725e6053
 def _row(
     claim: str, statement: str, conds: list[dict], seeds: int = 1, digits: int = 3, main: int = 0
 ) -> dict:
@@ -300,7 +300,7 @@ def _separation(curves: list, untrained: pd.DataFrame) -> dict:
     mean = _mean_of_diffs([cka_diff(p, untrained) for p in curves])
     return _cond(INSTRUMENT, mean, 0.0, role='instrument', two_sided=True)
 
-
+# %% ../nbs/08_claims.ipynb #1dc6869b
 def claim_c1(
     pt_one: pd.DataFrame,  # the one-image pretrained model's CKA rows (ratio, cka[, jack])
     untrained: pd.DataFrame | None = None,  # the same architecture untrained, the same images
