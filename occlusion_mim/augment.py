@@ -428,7 +428,7 @@ def gray(x):
     "Luma (N, 1, H, W) with torchvision's weights."
     return x[:, 0:1] * 0.2989 + x[:, 1:2] * 0.587 + x[:, 2:3] * 0.114
 
-
+# %% ../nbs/02_augment.ipynb #6c80afa1
 def adjust_brightness(x, f):
     return (x * _col(f, x)).clamp(0, 1)
 

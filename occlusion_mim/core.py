@@ -102,7 +102,7 @@ def atomic_path(
         if tmp.exists():
             tmp.unlink()
 
-
+# %% ../nbs/00_core.ipynb #eee7365a
 def atomic_write_text(path, text: str):
     "Write `text` to `path` atomically."
     with atomic_path(path) as tmp:
