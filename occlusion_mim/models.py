@@ -706,7 +706,7 @@ def gather_across_processes(t):
     dist.all_gather(out, t.contiguous())
     return torch.cat(out, 0), dist.get_rank()
 
-
+# %% ../nbs/03_models.ipynb #06435ebd
 def info_nce(q, k, temperature: float = 0.2, gather=gather_across_processes):
     """MoCo v3's contrastive loss: cross-entropy of q against all k (in-batch negatives, gathered across
     processes by `gather`: the keys of every process and this process's rank), scaled by 2T."""
