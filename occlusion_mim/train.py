@@ -788,7 +788,7 @@ def watch_stop_requests():
     the same step): a launcher that forwards signals to the run (the SLURM launcher) calls this first."""
     _STOP_WATCHED.set()
 
-
+# %% ../nbs/05_train.ipynb #1eaa616e
 def request_stop(signum=None, frame=None):
     """Ask the running `train` to checkpoint after its current optimiser step and raise `Preempted` (usable as
     a signal handler; the SLURM launcher installs it for SIGUSR1 / SIGUSR2)."""
@@ -950,7 +950,7 @@ def _start_processes(c: TrainConfig):
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
     return rank, world, device
 
-
+# %% ../nbs/05_train.ipynb #7ea66814
 def _make_mixup(c: TrainConfig, num_classes: int):
     if c.mode != 'finetune' or not (c.mixup > 0 or c.cutmix > 0):
         return None
@@ -1073,7 +1073,7 @@ def _no_locks(out: Path, e: OSError) -> RunFolderError:
         "put the runs on a local disk or one with locks (--out, or the run cache: $OCCLUSION_MIM_CACHE)"
     )
 
-
+# %% ../nbs/05_train.ipynb #5db8836e
 def lock_run_folder(out: Path):
     """Take the run folder's lock (`out/.lock`, an advisory `flock` released when the process ends, even by
     SIGKILL); the open file, to keep while the run trains. Held by another process: a `RunFolderError` naming
