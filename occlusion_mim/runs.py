@@ -398,7 +398,7 @@ def _count_files(folder: Path) -> int:
     "Files below `folder`, counted once per process (ImageNet's 1.28 million take a while to list)."
     return sum(1 for p in folder.rglob('*') if p.is_file())
 
-
+# %% ../nbs/10_runs.ipynb #908548cf
 def plan_row(c: TrainConfig, name: str, cached: bool) -> dict:
     "What run `c` costs: optimiser steps, images processed and, per measured GPU, the hours it takes."
     total = resolved(c)['total_batch']

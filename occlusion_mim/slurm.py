@@ -228,7 +228,7 @@ def _log_tail(job, n: int = 3000) -> str:
             parts.append(f"--- {p}\n" + Path(p).read_text(errors='replace')[-n:])
     return '\n'.join(parts) or f"(no log in {job.paths.folder})"
 
-
+# %% ../nbs/09_slurm.ipynb #412247c9
 def wait_for(
     job, c: TrainConfig, poll: float = 10.0, timeout: float | None = None, verbose: bool = True
 ) -> dict:
