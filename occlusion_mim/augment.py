@@ -668,7 +668,7 @@ def parse_augmentations(
 def _take(prm: dict, s: int, e: int) -> dict:
     return {k: v[s:e] for k, v in prm.items()}
 
-
+# %% ../nbs/02_augment.ipynb #ffaf9559
 class SourceTransform:
     """Compose source-only augmentations on a batch, in the order of `ops` (`from_spec`: Appendix A's order);
     an op that `reads_clean` (the paste) cuts from the clean input. On a CPU the batch is processed `chunk`

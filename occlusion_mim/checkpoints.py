@@ -152,7 +152,7 @@ def interpolate_pos_embed(
     )
     return torch.cat([cls, grid.to(pe.dtype)], 1)
 
-
+# %% ../nbs/04_checkpoints.ipynb #f45aff17
 def load_pretrained(
     model: Siamese,  # a model of `create_model`
     path,  # a checkpoint file
@@ -312,7 +312,7 @@ def public_file(spec: str) -> Path:
         ) from None
     return dst
 
-
+# %% ../nbs/04_checkpoints.ipynb #82485b7f
 def infer_arch(sd: dict) -> str:
     "The `ARCHS` name whose encoder has the shapes of the (converted) state dict `sd`; else an error."
 

@@ -368,7 +368,7 @@ def linear_gram(X) -> torch.Tensor:
     X = X - X.mean(0, keepdim=True)
     return X @ X.T
 
-
+# %% ../nbs/06_cka.ipynb #b33623bf
 def _weighted_hsic(K, L, Wt, KW, LW, m):
     "HSIC of each weighted sample (columns of `Wt`, (n, B); sizes `m`), from the closed form above."
     a = (Wt * ((K * L) @ Wt)).sum(0)

@@ -44,7 +44,7 @@ def _high_bit_to_uint8(a: np.ndarray) -> np.ndarray:
         a = a / (65535.0 if a.max() <= 65535 else a.max()) * 255
     return np.clip(np.round(a), 0, 255).astype(np.uint8)
 
-
+# %% ../nbs/01_data.ipynb #f03182cf
 def to_rgb(im: Image.Image) -> Image.Image:
     "Convert a PIL image of any mode to 8-bit RGB."
     if im.mode == 'RGB':
@@ -695,7 +695,7 @@ _SHAPE_FNS = {
     ),
 }
 
-
+# %% ../nbs/01_data.ipynb #9644c620
 def _frac(a):
     return a - np.floor(a)
 
@@ -712,7 +712,7 @@ def _specks(gu, gv, centres, radii) -> np.ndarray:
             out[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] |= inside
     return out
 
-
+# %% ../nbs/01_data.ipynb #ab22fe52
 def _texture(kind: str, u, v, rng) -> np.ndarray:
     """A binary pattern of family `kind` on coordinates u, v in [-1, 1]; frequency, orientation and phase from
     `rng`."""

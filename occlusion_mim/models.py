@@ -530,7 +530,7 @@ def pixel_target(parts: Parts) -> PixelTarget:
 def momentum_tokens(parts: Parts) -> MomentumTarget:
     return MomentumTarget(parts.encoder, output='tokens')
 
-
+# %% ../nbs/03_models.ipynb #18867290
 @TARGETS.register('momentum_projection', dim=lambda parts: parts.arch['proj_dim'])
 def momentum_projection(parts: Parts) -> MomentumTarget:
     return MomentumTarget(parts.encoder, parts.similarity.projector, 'projection', parts.options['pool'])

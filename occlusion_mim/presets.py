@@ -188,7 +188,7 @@ def few_images(recipe: dict, n: int, images: str | None = None) -> str:
         return f'photos:{n}'
     return f"images:{check_data_root('images', src)}"
 
-
+# %% ../nbs/11_presets.ipynb #2ed7eda4
 def pretrain_config(
     recipe: dict,
     method: str,
@@ -217,7 +217,7 @@ def pretrain_config(
         **kw,
     )
 
-
+# %% ../nbs/11_presets.ipynb #e862f948
 def finetune_config(
     recipe: dict, init: Run | None, data: str, seed: int = 0, device: str = 'auto', **over
 ) -> TrainConfig:

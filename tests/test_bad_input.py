@@ -475,7 +475,7 @@ def declared(name: str) -> dict:
 def wrong_type(annotation: str):
     "A value of a type the annotation does not allow."
     if 'str' in annotation:
-        return 5 if 'bool' not in annotation else 2.5
+        return 5 if 'bool' not in annotation and 'int' not in annotation else 2.5
     return 'x' if 'list' not in annotation else 2.5
 
 
