@@ -511,7 +511,7 @@ VALUE_ROWS = [
     ('fig4', dict(n_per_pair=0), 'n_per_pair=0 must be at least 1'),
     ('fig4', dict(stimuli='/no/stimuli'), "stimuli='/no/stimuli'"),
     ('fig4', dict(preset='paper', imagenet='.'), 'the paper preset needs `stimuli`'),
-    ('tab_aug', dict(methods='r_mae'), "method='r_mae' is not one of"),
+    ('tab_aug', dict(methods='mae,byol'), "method='byol' is not one of"),
     ('tab_aug', dict(compositions='mask+blur'), "augmentation='blur' is not one of"),
     ('tab_aug', dict(pretrain_epochs=0), 'pretrain_epochs=0 must be at least 1'),
     ('tab_aug', dict(seeds=0), 'seeds=0 must be at least 1'),

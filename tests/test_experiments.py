@@ -95,7 +95,10 @@ def test_papermill_reads_every_parameter_and_its_help(nb):
     where = dict(
         full_epochs=lambda R: R['full_epochs'],
         pretrain_epochs=lambda R: R['full_epochs'],
-        finetune_epochs=lambda R: R['finetune']['epochs'],
+        # the augmentation table fine-tunes for the recipe's `table_finetune_epochs` where it has them
+        finetune_epochs=lambda R: (
+            (nb == 'tab_aug.ipynb' and R.get('table_finetune_epochs')) or R['finetune']['epochs']
+        ),
         cka_images=lambda R: R['cka_images'],
         seeds=lambda R: R['seeds'],
     )
@@ -238,13 +241,15 @@ def test_tab_aug_seeds_are_combined(tmp_path):
 
 @pytest.mark.slow
 def test_tab_aug_occlusion_free_control(tmp_path):
-    "The control row turns the token masking off (mask ratio 0) and adds nothing; every other row keeps it."
+    """The control row turns the token masking off (mask ratio 0) and adds nothing; every other row keeps it.
+    MoCo v3 (a column from the registry) masks no tokens: it has no control cell, and the table says so."""
     import math
 
-    out = run(
-        'tab_aug.ipynb', tmp_path, **{**TINY['tab_aug.ipynb'], 'methods': 'mae', 'compositions': 'none'}
-    )
-    runs = pd.read_csv(out / 'tab_aug.csv').set_index('composition')
+    p = {**TINY['tab_aug.ipynb'], 'methods': 'mae,mocov3', 'compositions': 'none'}
+    out = run('tab_aug.ipynb', tmp_path, **p)
+    both = pd.read_csv(out / 'tab_aug.csv')
+    assert list(both[both.method == 'mocov3'].composition) == ['none']
+    runs = both[both.method == 'mae'].set_index('composition')
     assert list(runs.index) == ['none', 'no occlusion']
     assert (runs.token_mask['none'], runs.token_mask['no occlusion']) == (0.75, 0.0)
     assert not runs.loc['no occlusion', ['mask', 'cutmix', 'color']].any()
@@ -254,6 +259,7 @@ def test_tab_aug_occlusion_free_control(tmp_path):
     assert math.isfinite(runs.pt_loss['no occlusion']) and runs.pt_loss['no occlusion'] > 0
     md = (out / 'tab_aug.md').read_text()
     assert md.count('| 75% |') == 1 and md.count('| 0% |') == 1
+    assert 'MoCo v3 top-1' in md and md.splitlines()[-1].endswith('| - |')  # the control: no MoCo v3 cell
     nb = (tmp_path / 'tab_aug.ipynb').read_text()
     assert 'token masking alone minus no occlusion at all' in nb
 
@@ -283,6 +289,17 @@ def test_gallery_notebooks_run_the_code_in_nbs():
 
     for g in gallery:
         assert code(g) == code(ROOT / 'nbs' / g.name), f'{g} was run from other code than nbs/{g.name}'
+
+
+def test_readme_claims_table_is_the_gallerys():
+    "The README's claims table is the one the gallery's run wrote (docs/gallery/claims.md), row for row."
+
+    def rows(path):
+        return [line for line in path.read_text().splitlines() if line.startswith('| C')]
+
+    gallery = rows(ROOT / 'docs' / 'gallery' / 'claims.md')
+    assert len(gallery) >= 6, 'docs/gallery/claims.md has no claims table'
+    assert rows(ROOT / 'README.md') == gallery, 'README.md: copy the claims table from docs/gallery/claims.md'
 
 
 def test_gallery_shows_no_machine_paths_and_one_cache_line():
@@ -416,7 +433,7 @@ def test_fig2_and_fig4_share_the_full_set_mae(tmp_path):
         ('fig4.ipynb', dict(longer_epochs=1), 'longer_epochs=1'),
         ('fig4.ipynb', dict(methods='mae,byol'), "method='byol'"),
         ('fig4.ipynb', dict(preset='paper', imagenet='.'), 'needs `stimuli`'),
-        ('tab_aug.ipynb', dict(methods='r_mae'), "method='r_mae'"),
+        ('tab_aug.ipynb', dict(methods='mae,byol'), "method='byol'"),
         ('tab_aug.ipynb', dict(compositions='mask+blur'), "'blur'"),
     ],
 )
@@ -606,6 +623,24 @@ def test_plan_lists_each_run_once_across_notebooks(tmp_path):
     longer = runs[(runs['mode'] == 'pretrain') & (runs.notebooks == 'fig4')]
     assert len(longer) == 1 and longer.steps.iloc[0] == 2 * (60000 // 64)  # two epochs: C6's longer run
     assert plan.iloc[-1].images == runs.images.sum()
+
+
+@pytest.mark.slow
+def test_tab_aug_plans_any_registered_method(tmp_path):
+    """The augmentation table takes its columns from the method registry (R-MAE and MoCo v3 here, not only MAE
+    and C-MAE) and fine-tunes for the default recipe's `table_finetune_epochs` (2), not the figures' 1."""
+    from occlusion_mim.presets import RECIPES
+
+    plan = run_all_plan(
+        tmp_path, '--only', 'tab_aug', '-p', 'methods=r_mae,mocov3', '-p', 'compositions=mask'
+    )
+    runs = plan[plan.run != 'total']
+    pt = runs[runs['mode'] == 'pretrain']
+    # the occlusion-free control (mask ratio 0) only for a method that masks tokens: not MoCo v3
+    assert sorted(r.split('-')[1].split('_vit')[0] for r in pt.run) == ['mocov3', 'r_mae', 'r_mae']
+    ft = runs[runs['mode'] == 'finetune']
+    assert len(ft) == 3 and set(ft.epochs) == {RECIPES['default']['table_finetune_epochs']} == {2}
+    assert set(ft.steps) == {2 * (60000 // 32)}  # two passes over the 60,000 shapes at batch 32
 
 
 @pytest.mark.slow
