@@ -501,6 +501,19 @@ def nonfinite_tensors(*state_dicts) -> list[str]:
     return bad
 
 # %% ../nbs/04_checkpoints.ipynb #35c8b0df
+def _keep_as_previous(path: Path):
+    """Make `checkpoint.prev.pt` the current checkpoint's bytes while `path` stays in place: a hard link (a
+    copy where the file system has none) under a temp name, renamed over the previous one."""
+    prev = _prev_path(path)
+    tmp = prev.with_name(f'.{prev.name}.{os.getpid()}.tmp')
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(path, tmp)
+    except OSError:
+        shutil.copyfile(path, tmp)
+    os.replace(tmp, prev)
+
+
 def save_checkpoint(
     path,
     model,
@@ -557,8 +570,8 @@ def save_checkpoint(
         # the sums first: every file the folder holds at any moment has its sum listed
         atomic_write_text(_sums_path(path), json.dumps(dict(sha256=[new] + _current_sum(path))))
         if path.exists():
-            os.replace(path, _prev_path(path))
-        os.replace(tmp, path)
+            _keep_as_previous(path)
+        os.replace(tmp, path)  # `path` never missing: a reader (or a kill) between two renames finds a file
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -1155,7 +1155,7 @@ def restore(s: TrainState) -> TrainState:
     one, else start the folder afresh."""
     if s.rank == 0:
         s.lock = lock_run_folder(s.out)
-        for t in s.out.glob('.checkpoint.pt.*.tmp'):
+        for t in s.out.glob('.checkpoint*.tmp'):
             t.unlink(missing_ok=True)  # left by a run killed while saving
         changed = check_run_folder(s)
     if not (s.checkpoint.exists() or _prev_path(s.checkpoint).exists()):

@@ -30,6 +30,18 @@ if sys.argv[3:] == ['slow-finish']:  # the run marked done 3 s after training (a
     import time
     _git = runs.git_revision
     runs.git_revision = lambda: time.sleep(3) or _git()
+if sys.argv[3:] == ['hang-after-2-saves']:  # the holder stalls after its second checkpoint until killed
+    import time
+    import occlusion_mim.train as train
+    _checkpoint, _n = train.checkpoint, [0]
+
+    def _hang(s, step_in_epoch):
+        _checkpoint(s, step_in_epoch)
+        _n[0] += 1
+        while _n[0] >= 2:
+            time.sleep(1)
+
+    train.checkpoint = _hang
 r = run_cached(TrainConfig(**json.loads(sys.argv[2])), cache=sys.argv[1])
 print('RESULT', json.dumps(dict(path=str(r.path), trained=TRAINED_NOW[r.path.name], step=r.result['step'])))
 """
@@ -86,9 +98,11 @@ def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
 
 @pytest.mark.slow
 def test_a_waiter_resumes_the_run_of_a_killed_holder(tmp_path):
+    """The holder stalls after its second checkpoint (so it cannot finish first however fast the machine), the
+    waiter says it waits, the holder is killed: the waiter takes the run over from that checkpoint."""
     over = dict(epochs=16)
     out = folder(tmp_path, **over)
-    a = ask(tmp_path, **over)
+    a = ask(tmp_path, 'hang-after-2-saves', **over)
 
     def saved_twice():
         try:
