@@ -6,7 +6,7 @@ shapes rendered beforehand, as a notebook renders each set once for all its runs
 
     python benchmarks/default_recipe.py [--only chosen] [--seeds 0 1 2] [--out benchmarks/results]
 
-Writes default_recipe.csv (candidate, what, model, images, seconds, top1, seed); `11_presets` shows it."""
+Writes default_recipe.csv (candidate, what, model, images, seconds, top1, seed); `12_presets` shows it."""
 
 import argparse, dataclasses, json, sys, tempfile, time
 from pathlib import Path

@@ -6,7 +6,7 @@ Docs: https://occlusion-mim.github.io/occlusion_mim/augment.html.md"""
 
 # %% ../nbs/02_augment.ipynb #ee15fc0f
 from __future__ import annotations
-import math, itertools, os, warnings, functools
+import math, itertools, os, random, warnings, functools
 import torch
 import torch.nn.functional as F
 from torchvision.transforms import v2
@@ -14,14 +14,14 @@ from torchvision.transforms.v2 import functional as TF
 from .core import check_ratio, check_range, check_choice, make_generator
 from .core import MASK_RATIO, check_mask_ratio
 from .data import to_float, normalize, denormalize
-from .data import load_rgb
+from .data import load_rgb, IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
 __all__ = ['SOURCE_AUGMENTATIONS', 'COMPOSITIONS', 'check_images', 'random_resized_crop_params', 'CropFlip', 'resize_weights',
            'crop_flip_batch', 'EncodedBatch', 'DeviceCropFlip', 'random_masking', 'patch_noise', 'blacken_patches',
            'PatchMask', 'CutMixPaste', 'gray', 'adjust_brightness', 'adjust_contrast', 'adjust_saturation',
            'adjust_hue', 'color_stage', 'color_group', 'color_group_into', 'ColorAugment', 'parse_augmentations',
-           'SourceTransform', 'make_views', 'occluded_fraction', 'TwoViews']
+           'SourceTransform', 'make_views', 'occluded_fraction', 'TwoViews', 'TimmTrainTransform', 'TwoCrops']
 
 # %% ../nbs/02_augment.ipynb #8417600b
 def check_images(
@@ -718,9 +718,8 @@ class SourceTransform:
         for s in range(0, n, c):
             clean, dst = x[s : s + c], out[s : s + c]
             y = clean
-            for op, prm in zip(
-                self.ops, prms
-            ):  # the first operation writes into the output, the others work in place
+            # the first operation writes into the output, the others work in place
+            for op, prm in zip(self.ops, prms):
                 kw = dict(source=clean) if getattr(op, 'reads_clean', False) else {}
                 y = op.apply(y, _take(prm, s, s + c) if c < n else prm, out=dst, **kw)
         return out
@@ -788,3 +787,67 @@ class TwoViews:
 
     def __call__(self, x, generator=None):
         return self.view(x, generator), self.view(x, generator)
+
+# %% ../nbs/02_augment.ipynb #5c1d0a02
+class TimmTrainTransform:
+    """timm's training transform (random resized crop, flip, RandAugment `auto_augment`, random erasing
+    `reprob`) as a float (3, size, size) tensor in pixel units (erased boxes may leave [0, 1]), seeded by
+    `generator`."""
+
+    takes_generator = True
+
+    def __init__(self, size: int, scale=(0.08, 1.0), auto_augment: str = '', reprob: float = 0.0):
+        from timm.data import create_transform
+
+        self.size, self.scale, self.auto_augment, self.reprob = size, tuple(scale), auto_augment, reprob
+        self.tf = create_transform(
+            size,
+            is_training=True,
+            scale=self.scale,
+            auto_augment=auto_augment or None,
+            re_prob=reprob,
+            re_mode='pixel',
+            re_count=1,
+            interpolation='bicubic',
+        )
+
+    def __call__(self, img, generator: torch.Generator | None = None) -> torch.Tensor:
+        from torchvision.transforms.v2 import functional as TF
+
+        if isinstance(img, torch.Tensor):
+            img = TF.to_pil_image(img if img.dtype == torch.uint8 else img.clamp(0, 1))
+        if generator is None:
+            return self._pixels(self.tf(img))
+        k = int(torch.randint(0, 2**62, (1,), generator=generator))
+        state = random.getstate()
+        with torch.random.fork_rng(devices=[]):
+            random.seed(k)
+            torch.manual_seed(k)
+            try:
+                return self._pixels(self.tf(img))
+            finally:
+                random.setstate(state)
+
+    @staticmethod
+    def _pixels(x: torch.Tensor) -> torch.Tensor:
+        m = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+        return x * torch.tensor(IMAGENET_STD).view(3, 1, 1) + m
+
+    def __repr__(self):
+        aa, re = self.auto_augment, self.reprob
+        return f"TimmTrainTransform(size={self.size}, scale={self.scale}, {aa!r}, reprob={re})"
+
+
+class TwoCrops:
+    "Two independent draws of `crop` from the same image, stacked (2, 3, H, W): MoCo v3's views."
+
+    takes_generator = True
+
+    def __init__(self, crop: CropFlip):
+        self.crop = crop
+
+    def __call__(self, img, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.stack([self.crop(img, generator), self.crop(img, generator)])
+
+    def __repr__(self):
+        return f"TwoCrops({self.crop!r})"

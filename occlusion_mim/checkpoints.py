@@ -20,7 +20,7 @@ from .models import ARCHS, create_model
 __all__ = ['PUBLIC', 'CONTINUE', 'CheckpointError', 'read_weights', 'convert_state_dict', 'LoadResult', 'interpolate_pos_embed',
            'load_pretrained', 'save_model', 'public_file', 'infer_arch', 'public_model', 'FaultPlan', 'NonFiniteLoss',
            'rng_state', 'set_rng_state', 'CheckpointCorrupt', 'file_sha256', 'nonfinite_tensors', 'save_checkpoint',
-           'load_checkpoint', 'load_latest_checkpoint']
+           'load_checkpoint', 'load_latest_checkpoint', 'RunFolderError', 'lock_run_folder', 'run_folder_holder']
 
 # %% ../nbs/04_checkpoints.ipynb #87549be1
 class CheckpointError(ValueError):
@@ -209,12 +209,13 @@ def load_pretrained(
             'tokens un-normalised'
         )
         own = model.state_dict()
+    # a CLS-token classifier (timm's default, DeiT, MoCo v3's linear head): norm, CLS token, head
     if (
         isinstance(model.similarity, Classifier)
         and 'similarity.head.weight' in to_load
         and 'similarity.fc_norm.weight' not in to_load
         and 'encoder.norm.weight' in to_load
-    ):  # a CLS-token classifier (timm's default, DeiT, MoCo v3's linear head): norm, CLS token, head
+    ):
         model.similarity.fc_norm = torch.nn.Identity()
         model.similarity.pool = 'cls'
         res.notes.append("similarity: the file's head reads the normed CLS token (no fc_norm); pool='cls'")
@@ -500,7 +501,7 @@ def nonfinite_tensors(*state_dicts) -> list[str]:
         walk(sd, '' if i == 0 else f'[{i}]')
     return bad
 
-# %% ../nbs/04_checkpoints.ipynb #35c8b0df
+# %% ../nbs/04_checkpoints.ipynb #9a63283cbaf04dbcab1f6479b197f3a8
 def _keep_as_previous(path: Path):
     """Make `checkpoint.prev.pt` the current checkpoint's bytes while `path` stays in place: a hard link (a
     copy where the file system has none) under a temp name, renamed over the previous one."""
@@ -513,7 +514,7 @@ def _keep_as_previous(path: Path):
         shutil.copyfile(path, tmp)
     os.replace(tmp, prev)
 
-
+# %% ../nbs/04_checkpoints.ipynb #35c8b0df
 def save_checkpoint(
     path,
     model,
@@ -615,3 +616,63 @@ def load_latest_checkpoint(path) -> tuple[dict, Path, str]:
         f"no good checkpoint in {path.parent}: {'; '.join(errors) or 'none found'}; delete the folder "
         "(or use another --out) to start the run over"
     )
+
+# %% ../nbs/04_checkpoints.ipynb #10185d26023b46108eb7d9f57d49d2b3
+class RunFolderError(ValueError):
+    "A run folder that is in use by another process, or holds a run with other defining options."
+
+
+def _no_locks(out: Path, e: OSError) -> RunFolderError:
+    "The error of a file system without `flock` (some network file systems): the folder and the way out."
+    return RunFolderError(
+        f"cannot lock run folder {out}: its file system does not support file locks (flock: "
+        f"{e.strerror or e}); "
+        "put the runs on a local disk or one with locks (--out, or the run cache: $OCCLUSION_MIM_CACHE)"
+    )
+
+# %% ../nbs/04_checkpoints.ipynb #5db8836e
+def lock_run_folder(out: Path):
+    """Take the run folder's lock (`out/.lock`, an advisory `flock` released when the process ends, even by
+    SIGKILL); the open file, to keep while the run trains. Held by another process: a `RunFolderError` naming
+    its pid."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    f = open(out / '.lock', 'a+')
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or 'unknown'
+        f.close()
+        raise RunFolderError(
+            f"run folder {out} is in use by process {holder} (lock file {out / '.lock'}); wait for it to "
+            "finish, or give another --out"
+        ) from None
+    except OSError as e:
+        f.close()
+        raise _no_locks(out, e) from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
+
+
+def run_folder_holder(out: Path) -> str | None:
+    "The process (its pid, as its lock file says) training in run folder `out` now, or None."
+    import fcntl
+
+    lock = Path(out) / '.lock'
+    if not lock.exists():
+        return None
+    with open(lock, 'a+') as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)  # shared: a look, not a claim
+        except BlockingIOError:
+            f.seek(0)
+            return f.read().strip() or 'unknown'
+        except OSError as e:
+            raise _no_locks(Path(out), e) from None
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None

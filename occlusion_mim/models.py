@@ -668,9 +668,8 @@ class Reconstruction(nn.Module):
         return masked_mse(pred, target, mask)
 
     def forward(self, latent, mask, ids_restore, target):
-        if (
-            self.predict_visible or latent.shape[1] - 1 == ids_restore.shape[1]
-        ):  # (nothing masked: every patch is predicted, `masked_mse` averages them all)
+        # nothing masked (or asked to): every patch is predicted, `masked_mse` averages them all
+        if self.predict_visible or latent.shape[1] - 1 == ids_restore.shape[1]:
             pred, _ = self.decoder(latent, ids_restore)
             return self.loss(pred, target, mask), pred
         pm, ids = self.decoder.predict_masked(latent, ids_restore)  # [N, M, out], [N, M]
@@ -1004,7 +1003,7 @@ ARCHS = {
     ),  # CPU: 32 px, 64 tokens (the default preset's encoder before it went to 2 blocks)
     'vit_mini2_patch4': dict(
         img_size=32, patch_size=4, embed_dim=64, depth=2, num_heads=4
-    ),  # the default preset: 32 px, 64 tokens, 2 blocks (11_presets says why)
+    ),  # the default preset: 32 px, 64 tokens, 2 blocks (12_presets says why)
 }
 _PAPER_HEAD_SIZES = dict(
     decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_dim=4096, proj_dim=256

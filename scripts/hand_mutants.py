@@ -22,7 +22,7 @@ MUTANTS = [
         'occlusion_mim/shape_bias.py',
         'return torch.stack([p[:, space[c]].mean(1) for c in cats], dim=1), cats',
         'return torch.stack([p[:, space[c]].amax(1) for c in cats], dim=1), cats',
-        ['tests/test_cells_on_package.py::test_notebook_tests_pass_on_the_package[07_shape_bias]'],
+        ['tests/test_cells_on_package.py::test_notebook_tests_pass_on_the_package[08_shape_bias]'],
     ),
     # Every draw from the global generators in a step (drop path, mixup / cutmix) comes after `seed_step`
     # re-seeds them from (seed, step, process, micro-batch); the data draw from per-image seeds. So removing

@@ -39,19 +39,23 @@ SCOPES = {
         'Contrastive.forward Classifier.logits Classifier.forward Siamese.forward Siamese.pair_loss '
         'Siamese.update_target',
     ),
-    # session 17 (issue 29): the trainer's schedule, evaluation, options, batches and run-folder checks
+    # session 17 (issue 29): the trainer's schedule, evaluation, batches and run-folder checks; its options
+    # and their checks moved to config.py in session 22 (run 3 sampled them together, as scope 'train')
     'train': (
         'train',
+        'lr_at evaluate param_groups optimizer_groups resolve_batch EpochBatches.* check_run_folder '
+        'step_noise view_generator _set_lr end_epoch',
+    ),
+    'config': (
+        'config',
         '_check_types check_config _check_ranges in_interval _bound _check_recipe_options check_auto_augment '
-        'resolved lr_at evaluate '
-        'param_groups optimizer_groups resolve_batch EpochBatches.* check_run_folder step_noise '
-        'view_generator _set_lr end_epoch',
+        'resolved',
     ),
     # the checkpoints' files, sums and non-finite checks (moved out of train.py in session 15)
     'checkpoints': (
         'checkpoints',
         'file_sha256 _known_sums _current_sum nonfinite_tensors save_checkpoint load_checkpoint '
-        'load_latest_checkpoint read_weights _sums_path _prev_path',
+        'load_latest_checkpoint read_weights _sums_path _prev_path _keep_as_previous',
     ),
     'augment': (
         'augment',

@@ -25,15 +25,16 @@ NOTEBOOKS = {
     '02_augment': 'occlusion_mim.augment',
     '03_models': 'occlusion_mim.models',
     '04_checkpoints': 'occlusion_mim.checkpoints',
-    '05_train': 'occlusion_mim.train',
-    '06_cka': 'occlusion_mim.cka',
-    '07_shape_bias': 'occlusion_mim.shape_bias',
-    '08_claims': 'occlusion_mim.claims',
-    '09_slurm': 'occlusion_mim.slurm',
-    '10_runs': 'occlusion_mim.runs',
-    '11_presets': 'occlusion_mim.presets',
-    '12_experiments': 'occlusion_mim.experiments',
-    '13_export': 'occlusion_mim.export',
+    '05_config': 'occlusion_mim.config',
+    '06_train': 'occlusion_mim.train',
+    '07_cka': 'occlusion_mim.cka',
+    '08_shape_bias': 'occlusion_mim.shape_bias',
+    '09_claims': 'occlusion_mim.claims',
+    '10_slurm': 'occlusion_mim.slurm',
+    '11_runs': 'occlusion_mim.runs',
+    '12_presets': 'occlusion_mim.presets',
+    '13_experiments': 'occlusion_mim.experiments',
+    '14_export': 'occlusion_mim.export',
 }
 
 
@@ -74,12 +75,12 @@ def run_on_package(stem: str, module: str):
 
 def test_the_runner_leaves_out_exported_cells(tmp_path):
     "The namespace's functions are the package's, not redefinitions from the notebook."
-    cells = runnable_cells(ROOT / 'nbs' / '07_shape_bias.ipynb')
+    cells = runnable_cells(ROOT / 'nbs' / '08_shape_bias.ipynb')
     assert cells and not any('#| export' in s for _, s in cells)
     assert any('shape_bias(' in s for _, s in cells)
 
 
-SLOW = {'05_train'}  # trains a dozen tiny runs: about a minute
+SLOW = {'06_train'}  # trains a dozen tiny runs: about a minute
 
 
 @pytest.mark.parametrize(

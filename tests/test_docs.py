@@ -27,7 +27,7 @@ def test_docs_build_without_quarto(tmp_path):
     index = (tmp_path / 'docs' / 'index.html').read_text()
     for stem in modules + figures:
         assert f'href="{stem}.html"' in index, stem
-    cka = (tmp_path / 'docs' / '06_cka.html').read_text()
+    cka = (tmp_path / 'docs' / '07_cka.html').read_text()
     text = re.sub(r'<[^>]+>', '', cka)
     assert (
         re.search(r'<h3 id="linear_cka"', cka) and 'debiased:bool=False' in text

@@ -239,7 +239,7 @@ def test_a_patch_of_one_pixel_masks_pixels():
 
 
 def test_randaugment_policies_are_checked_by_timm():
-    from occlusion_mim.train import check_auto_augment
+    from occlusion_mim.config import check_auto_augment
 
     assert check_auto_augment('rand-m9-mstd0.5-inc1') == 'rand-m9-mstd0.5-inc1'
     assert check_auto_augment('rand-m7-n3') == 'rand-m7-n3'
@@ -375,7 +375,8 @@ def test_the_views_of_a_step_have_their_own_stream_per_micro_batch_only_with_acc
 
 
 def test_a_run_folder_holding_another_run_is_refused_naming_the_option(tmp_path):
-    from occlusion_mim.train import RunFolderError, train
+    from occlusion_mim.checkpoints import RunFolderError
+    from occlusion_mim.train import train
 
     run = dict(model='mae_vit_nano_patch8', n_per_class=2, batch_size=4, max_steps=1, max_eval=4)
     train(out=str(tmp_path / 'run'), quiet=True, no_tensorboard=True, seed=0, **run)

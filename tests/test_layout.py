@@ -1,7 +1,8 @@
-"""Imports run one way: core; data, augment; models; checkpoints; train; the analysis (cka, shape_bias), which
-never imports the trainer; the claims (pure statistics on measured numbers) and slurm (the SLURM launcher and
-the `occlusion-mim` command); runs (the cache); presets (the recipes); experiments (what the figure notebooks
-share). Read from the generated modules (every import, top-level or not)."""
+"""Imports run one way: core; data, augment; models; checkpoints and config (a run's options); train; the
+analysis (cka, shape_bias), which never imports the trainer; the claims (pure statistics on measured numbers)
+and slurm (the SLURM launcher and the `occlusion-mim` command); runs (the cache); presets (the recipes);
+experiments (what the figure notebooks share). Read from the generated modules (every import, top-level or
+not)."""
 
 import ast
 from pathlib import Path
@@ -12,7 +13,7 @@ LAYERS = [
     ['data'],
     ['augment'],
     ['models'],
-    ['checkpoints'],
+    ['checkpoints', 'config'],
     ['train', 'cka', 'shape_bias', 'export'],
     ['claims', 'slurm'],
     ['runs'],

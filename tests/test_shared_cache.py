@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from occlusion_mim.runs import cache_root, run_key
-from occlusion_mim.train import RunFolderError, TrainConfig, lock_run_folder, run_folder_holder
+from occlusion_mim.checkpoints import RunFolderError, lock_run_folder, run_folder_holder
+from occlusion_mim.train import TrainConfig
 
 CONFIG = dict(
     mode='pretrain', model='mae_vit_nano_patch8', data='shapes', n_per_class=40, batch_size=16, save_every=5
