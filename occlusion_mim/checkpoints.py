@@ -576,7 +576,7 @@ def save_checkpoint(
     finally:
         tmp.unlink(missing_ok=True)
 
-
+# %% ../nbs/04_checkpoints.ipynb #7cdc8c89c7104fffa095e18ddfef8986
 def load_checkpoint(path, verify: bool = True, sums_of=None) -> dict:
     """A checkpoint written by `save_checkpoint`, checked (`verify`) against the SHA-256 sums recorded beside
     it, or beside `sums_of` (the run's `checkpoint.pt`, for its previous checkpoint)."""
