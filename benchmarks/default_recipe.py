@@ -71,7 +71,8 @@ def heldout_top1(model, size: int, seed: int, n: int = 2000) -> float:
     return evaluate(model, ds, 256, torch.device('cpu'))['val_top1']
 
 
-def run(name: str, kw: dict, seed: int, folder: Path) -> dict:
+def trained(name: str, kw: dict, seed: int, folder: Path):
+    "Candidate `name`'s classifier trained from scratch: its config, the model (eval mode) and the seconds."
     c = TrainConfig(
         mode='finetune',
         data='shapes',
@@ -90,6 +91,12 @@ def run(name: str, kw: dict, seed: int, folder: Path) -> dict:
     seconds = time.perf_counter() - t
     m, _ = build_model(dataclasses.replace(c, init=''), 10, torch.device('cpu'))
     m.load_state_dict(load_checkpoint(Path(c.out) / 'checkpoint.pt')['model'])
+    return c, m.eval(), seconds
+
+
+def run(name: str, kw: dict, seed: int, folder: Path) -> dict:
+    c, m, seconds = trained(name, kw, seed, folder)
+    size = om.ARCHS[c.model]['img_size']
     images = c.n_per_class * 10 // c.batch_size * c.batch_size * c.epochs
     return dict(
         candidate=name,
@@ -97,7 +104,7 @@ def run(name: str, kw: dict, seed: int, folder: Path) -> dict:
         model=c.model,
         images=images,
         seconds=round(seconds, 1),
-        top1=heldout_top1(m.eval(), size, seed),
+        top1=heldout_top1(m, size, seed),
         seed=seed,
     )
 
@@ -110,16 +117,19 @@ def main(argv=None):
     )
     p.add_argument('--out', default='benchmarks/results', help='folder of default_recipe.csv')
     a = p.parse_args(argv)
-    out = Path(a.out) / 'default_recipe.csv'
+    jobs = [(n, s) for n in a.only for s in sorted(set(a.seeds) | ({0, 1, 2} if n == 'chosen' else set()))]
+    measure(Path(a.out) / 'default_recipe.csv', jobs, run, CANDIDATES)
+
+
+def measure(out: Path, jobs: list, run, candidates: dict):
+    "Run each (candidate, seed) of `jobs`, replacing its row of the CSV `out` (written after every run)."
     rows = pd.read_csv(out).to_dict('records') if out.exists() else []
     with tempfile.TemporaryDirectory() as d:
-        for name in a.only:
-            seeds = sorted(set(a.seeds) | ({0, 1, 2} if name == 'chosen' else set()))
-            for seed in seeds:
-                rows = [r for r in rows if (r['candidate'], r['seed']) != (name, seed)]
-                rows.append(run(name, CANDIDATES[name][1], seed, Path(d)))
-                print(json.dumps(rows[-1]), flush=True)
-                pd.DataFrame(rows).to_csv(out, index=False)
+        for name, seed in jobs:
+            rows = [r for r in rows if (r['candidate'], r['seed']) != (name, seed)]
+            rows.append(run(name, candidates[name][1], seed, Path(d)))
+            print(json.dumps(rows[-1]), flush=True)
+            pd.DataFrame(rows).to_csv(out, index=False)
 
 
 if __name__ == '__main__':
