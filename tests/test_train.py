@@ -378,6 +378,17 @@ def test_compile_option_reaches_the_step(tmp_path, monkeypatch):
     assert abs(r['loss'] - eager['loss']) <= 1e-5 * abs(eager['loss']), (r['loss'], eager['loss'])
 
 
+def test_a_cpu_run_keeps_freed_memory(tmp_path, monkeypatch):
+    "A run on the CPU asks glibc, once, to keep the memory its steps free (`keep_freed_memory`)."
+    import occlusion_mim.train as tr
+
+    calls = []
+    monkeypatch.setattr(tr, 'keep_freed_memory', lambda: calls.append(True) or True)
+    cfg = dict(mode='pretrain', model='mae_vit_nano_patch8', data='shapes', n_per_class=2, batch_size=4)
+    tr.train(tr.TrainConfig(**cfg, epochs=1, quiet=True, device='cpu', out=str(tmp_path / 'run')))
+    assert calls == [True]
+
+
 def test_layer_decay_scales_each_blocks_first_step(tmp_path):
     """After one fine-tuning step with layer decay 0.5 (depth 2), each parameter moved by
     lr x 0.5 ** (depth + 1 - layer) (Adam's first step is about lr per element): stem 1/8, block 0 1/4,
