@@ -415,8 +415,8 @@ class TrainStep:
 
 # %% ../nbs/06_train.ipynb #f21cdc3b
 def keep_freed_memory() -> bool:
-    """Keep the memory a training step frees inside the process (glibc's `mallopt`: blocks up to 64 MiB come
-    from the heap, and up to 256 MiB of free heap stay) instead of returning it to the system and faulting it
+    """Keep the memory a training step frees inside the process (glibc's `mallopt`: blocks up to 1 GiB come
+    from the heap, and up to 1 GiB of free heap stays) instead of returning it to the system and faulting it
     back in on the next step. True where it applied (Linux with glibc); elsewhere nothing changes: False."""
     if not sys.platform.startswith('linux'):
         return False
@@ -425,7 +425,8 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):  # another C library (musl, ...)
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's <malloc.h>
-    return bool(mallopt(m_mmap_threshold, 64 << 20)) and bool(mallopt(m_trim_threshold, 256 << 20))
+    applied = [mallopt(m_mmap_threshold, 1 << 30), mallopt(m_trim_threshold, 1 << 30)]
+    return all(applied)
 
 # %% ../nbs/06_train.ipynb #87e16898
 def _dist_env():
