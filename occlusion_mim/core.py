@@ -15,7 +15,7 @@ import torch
 __all__ = ['MASK_RATIO', 'STREAMS', 'LOCK_FILE', 'check_choice', 'check_ratio', 'check_mask_ratio', 'check_range', 'atomic_path',
            'atomic_write_text', 'atomic_torch_save', 'seed_everything', 'sample_seed', 'make_generator', 'stream_seed',
            'stream_generator', 'project_root', 'output_dir', 'shown_path', 'git_revision', 'package_versions',
-           'lock_sha256', 'run_manifest', 'write_manifest', 'save_figure', 'save_table']
+           'lock_sha256', 'cpu_facts', 'run_manifest', 'write_manifest', 'save_figure', 'save_table']
 
 # %% ../nbs/00_core.ipynb #95f7c169
 def check_choice(
@@ -272,11 +272,28 @@ def lock_sha256() -> str | None:
     f = root / LOCK_FILE if root else None
     return hashlib.sha256(f.read_bytes()).hexdigest() if f and f.is_file() else None
 
+# %% ../nbs/00_core.ipynb #cpufacts-code
+def cpu_facts() -> dict:
+    """What a CPU run's last bits depend on: the processor's name, the instruction set torch's kernels use
+    (`capability`: e.g. 'AVX512', 'AVX2', 'NO AVX') and the threads of its operations."""
+    name = platform.processor() or None
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                name = line.split(':', 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return dict(
+        processor=name, capability=torch.backends.cpu.get_cpu_capability(), threads=torch.get_num_threads()
+    )
+
 # %% ../nbs/00_core.ipynb #4628270d
 def run_manifest(
     params: dict,  # the run's parameters (JSON-serialisable values; others are stored as strings)
 ) -> dict:
-    "A manifest dict: parameters, git revision, package versions, the lock's hash, platform, CUDA device."
+    """A manifest dict: parameters, git revision, package versions, the lock's hash, platform, CPU
+    (`cpu_facts`), CUDA device."""
     dev = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return dict(
         params={
@@ -287,6 +304,7 @@ def run_manifest(
         versions=package_versions(),
         lock_sha256=lock_sha256(),
         platform=platform.platform(),
+        cpu=cpu_facts(),
         cuda_device=dev,
         argv=sys.argv,
     )
