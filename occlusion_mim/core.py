@@ -272,7 +272,7 @@ def lock_sha256() -> str | None:
     f = root / LOCK_FILE if root else None
     return hashlib.sha256(f.read_bytes()).hexdigest() if f and f.is_file() else None
 
-# %% ../nbs/00_core.ipynb #cpufacts-code
+# %% ../nbs/00_core.ipynb #a7d24f60
 def cpu_facts() -> dict:
     """What a CPU run's last bits depend on: the processor's name, the instruction set torch's kernels use
     (`capability`: e.g. 'AVX512', 'AVX2', 'NO AVX') and the threads of its operations."""
